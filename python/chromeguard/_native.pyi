@@ -1,0 +1,91 @@
+"""The native core of chromeguard (Rust). Use the `chromeguard` package, not this module."""
+
+from os import PathLike
+from typing import final
+
+__version__: str
+"""The package version, from Cargo.toml."""
+build_profile: str
+"""``"release"`` or ``"debug"``: how the native module was compiled (for bug reports)."""
+
+@final
+class NativeBrowser:
+    """A running Chrome owned by the native core; wrapped by `chromeguard.Browser`."""
+
+    @property
+    def pid(self) -> int:
+        """The main Chrome process id, also its process group id."""
+    @property
+    def version(self) -> str:
+        """Chrome's product string."""
+    @property
+    def profile_dir(self) -> str:
+        """The browser's private directory, removed on close."""
+    @property
+    def user_data_dir(self) -> str:
+        """Chrome's ``--user-data-dir``."""
+    @property
+    def executable(self) -> str:
+        """The binary that runs."""
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+    def is_alive(self) -> bool:
+        """Whether Chrome runs and its DevTools pipe is open."""
+    def close(self) -> None:
+        """Graceful close, bounded wait, SIGKILL of the process group, reap, profile removal."""
+    def navigate(self, url: str, wait_until: str, timeout: float) -> str:
+        """Navigates the page and waits for the lifecycle event `wait_until`
+        (``domcontentloaded``, ``load`` or ``networkidle``). Returns ``"loaded"``,
+        ``"same_document"`` or ``"aborted"`` (the response was a download)."""
+    def evaluate(self, expression: str, await_promise: bool, timeout: float) -> str:
+        """Evaluates `expression` in the page; returns its value as JSON text."""
+    def command(self, method: str, params: str, timeout: float, page: bool = True) -> str:
+        """Sends a CDP command (params as JSON text) to the page's session or, with
+        ``page=False``, to the browser; returns the result as JSON text."""
+
+def launch(
+    *,
+    executable_path: str | PathLike[str] | None,
+    headless: bool,
+    sandbox: bool,
+    extra_args: list[str],
+    window_size: tuple[int, int] | None,
+    user_agent: str | None,
+    proxy: str | None,
+    launch_retries: int,
+    backoff_initial: float,
+    backoff_max: float,
+    launch_timeout: float,
+    profile_root: str | PathLike[str],
+    user_data_dir: str | PathLike[str] | None,
+) -> NativeBrowser:
+    """Launches Chrome with a private profile, serialized by the global launch mutex and
+    retried with backoff. Raises `chromeguard.errors.BrowserLaunchError`."""
+
+def check_extra_args(extra_args: list[str]) -> None:
+    """Raises `chromeguard.errors.ConfigError` for switches chromeguard must own."""
+
+def stats() -> dict[str, int]:
+    """Process-wide counters."""
+
+def cleanup_stale_profiles(profile_root: str | PathLike[str]) -> int:
+    """Removes profile directories whose owner process is dead; returns how many."""
+
+def find_chrome(headless: bool) -> str | None:
+    """The Chrome binary discovery would pick, or None."""
+
+def close_all() -> int:
+    """Closes every browser of this process still open; returns how many were open."""
+
+def after_fork_in_child() -> None:
+    """Releases locks that a thread of the parent held at fork() time."""
+
+def log_wake_fd() -> int:
+    """Creates the log wake-up pipe and returns its read end."""
+
+def drain_logs() -> tuple[list[tuple[int, str, str]], int]:
+    """Queued log records (level, logger name, message) and how many were dropped."""
+
+def set_log_level(level: int) -> None:
+    """Sets the native log threshold from a Python logging level."""

@@ -1,0 +1,337 @@
+"""Configuration: built-in defaults < `configure()` < ``CHROMEGUARD_*`` environment variables <
+keyword options of each call.
+
+Every option, its environment variable and its default:
+
+======================  ===============================  ==========================================
+option                  environment variable             default
+======================  ===============================  ==========================================
+executable_path         CHROMEGUARD_CHROME_PATH          discovered (headless shell first)
+headless                CHROMEGUARD_HEADLESS             True
+sandbox                 CHROMEGUARD_SANDBOX              None: off when running as root, else on
+extra_args              CHROMEGUARD_EXTRA_ARGS           () (shell-quoted in the variable)
+window_size             CHROMEGUARD_WINDOW_SIZE          (1280, 720) ("1280x720" in the variable)
+user_agent              CHROMEGUARD_USER_AGENT           None: Chrome's own
+proxy                   CHROMEGUARD_PROXY                None
+launch_retries          CHROMEGUARD_LAUNCH_RETRIES       2
+backoff_initial         CHROMEGUARD_BACKOFF_INITIAL      0.1 s
+backoff_max             CHROMEGUARD_BACKOFF_MAX          2.0 s
+launch_timeout          CHROMEGUARD_LAUNCH_TIMEOUT       30.0 s
+navigation_timeout      CHROMEGUARD_NAVIGATION_TIMEOUT   30.0 s
+profile_root            CHROMEGUARD_PROFILE_ROOT         <tempdir>/chromeguard-<uid>
+user_data_dir           CHROMEGUARD_USER_DATA_DIR        None: a fresh private profile per browser
+======================  ===============================  ==========================================
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import shlex
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, Union
+
+from .errors import ConfigError
+
+__all__ = ["Config", "configure", "current_config", "resolve_config"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+ENV_NAMES: dict[str, str] = {
+    "executable_path": "CHROMEGUARD_CHROME_PATH",
+    "headless": "CHROMEGUARD_HEADLESS",
+    "sandbox": "CHROMEGUARD_SANDBOX",
+    "extra_args": "CHROMEGUARD_EXTRA_ARGS",
+    "window_size": "CHROMEGUARD_WINDOW_SIZE",
+    "user_agent": "CHROMEGUARD_USER_AGENT",
+    "proxy": "CHROMEGUARD_PROXY",
+    "launch_retries": "CHROMEGUARD_LAUNCH_RETRIES",
+    "backoff_initial": "CHROMEGUARD_BACKOFF_INITIAL",
+    "backoff_max": "CHROMEGUARD_BACKOFF_MAX",
+    "launch_timeout": "CHROMEGUARD_LAUNCH_TIMEOUT",
+    "navigation_timeout": "CHROMEGUARD_NAVIGATION_TIMEOUT",
+    "profile_root": "CHROMEGUARD_PROFILE_ROOT",
+    "user_data_dir": "CHROMEGUARD_USER_DATA_DIR",
+}
+
+
+@dataclass(frozen=True, init=False)
+class Config:
+    """Every option of chromeguard, validated on construction. Immutable; keyword-only.
+
+    >>> cfg = Config(launch_retries=5, sandbox=False)
+    >>> cfg.replace(headless=False).headless
+    False
+
+    Options:
+        executable_path: the Chrome binary; None discovers one (the headless shell first when
+            `headless`, then chromium, google-chrome, ... on PATH and /usr/lib/chromium).
+        headless: run without a window.
+        sandbox: Chrome's sandbox; None means off when running as root (Chrome refuses to
+            start sandboxed as root), on otherwise.
+        extra_args: further Chrome switches (each starting with ``--``); switches that would
+            open a debugging port or change the profile are rejected.
+        window_size: (width, height) in pixels, or None for Chrome's default.
+        user_agent: the User-Agent header, or None for Chrome's.
+        proxy: a proxy server such as ``http://127.0.0.1:3128``.
+        launch_retries: how many times a failed start is retried (transient failures only).
+        backoff_initial: first retry delay ceiling in seconds (exponential, full jitter).
+        backoff_max: largest retry delay ceiling in seconds.
+        launch_timeout: seconds a start may take until DevTools answers.
+        navigation_timeout: seconds `Browser.get` waits for the page to load.
+        profile_root: where per-browser profile directories are created (mode 0700).
+        user_data_dir: a persistent profile to use instead of a fresh one; never deleted.
+    """
+
+    executable_path: str | None
+    headless: bool
+    sandbox: bool | None
+    extra_args: tuple[str, ...]
+    window_size: tuple[int, int] | None
+    user_agent: str | None
+    proxy: str | None
+    launch_retries: int
+    backoff_initial: float
+    backoff_max: float
+    launch_timeout: float
+    navigation_timeout: float
+    profile_root: str | None
+    user_data_dir: str | None
+
+    def __init__(
+        self,
+        *,
+        executable_path: PathLike | None = None,
+        headless: bool = True,
+        sandbox: bool | None = None,
+        extra_args: Sequence[str] = (),
+        window_size: tuple[int, int] | None = (1280, 720),
+        user_agent: str | None = None,
+        proxy: str | None = None,
+        launch_retries: int = 2,
+        backoff_initial: float = 0.1,
+        backoff_max: float = 2.0,
+        launch_timeout: float = 30.0,
+        navigation_timeout: float = 30.0,
+        profile_root: PathLike | None = None,
+        user_data_dir: PathLike | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "executable_path": _optional_path("executable_path", executable_path),
+            "headless": _boolean("headless", headless),
+            "sandbox": None if sandbox is None else _boolean("sandbox", sandbox),
+            "extra_args": _extra_args(extra_args),
+            "window_size": _window_size(window_size),
+            "user_agent": _optional_text("user_agent", user_agent),
+            "proxy": _optional_text("proxy", proxy),
+            "launch_retries": _count("launch_retries", launch_retries),
+            "backoff_initial": _seconds("backoff_initial", backoff_initial, allow_zero=True),
+            "backoff_max": _seconds("backoff_max", backoff_max, allow_zero=True),
+            "launch_timeout": _seconds("launch_timeout", launch_timeout),
+            "navigation_timeout": _seconds("navigation_timeout", navigation_timeout),
+            "profile_root": _optional_path("profile_root", profile_root),
+            "user_data_dir": _optional_path("user_data_dir", user_data_dir),
+        }
+        if values["backoff_max"] < values["backoff_initial"]:
+            raise ConfigError(
+                f"backoff_max ({values['backoff_max']}) must be >= backoff_initial "
+                f"({values['backoff_initial']})"
+            )
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with `changes` applied (validated like the constructor)."""
+        check_option_names(changes)
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as a plain dict."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def effective_sandbox(self) -> bool:
+        """`sandbox` with None resolved: off when running as root, on otherwise."""
+        if self.sandbox is not None:
+            return self.sandbox
+        return os.geteuid() != 0
+
+    @property
+    def effective_profile_root(self) -> str:
+        """`profile_root`, or the per-user default under the system temp dir."""
+        if self.profile_root is not None:
+            return self.profile_root
+        return os.path.join(tempfile.gettempdir(), f"chromeguard-{os.getuid()}")
+
+
+OPTION_NAMES = tuple(f.name for f in fields(Config))
+
+
+def check_option_names(options: Mapping[str, Any]) -> None:
+    """Raises `ConfigError` for an unknown option, suggesting the closest name."""
+    for name in options:
+        if name not in OPTION_NAMES:
+            close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"unknown option {name!r}{hint}")
+
+
+def _boolean(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False, not {value!r}")
+    return value
+
+
+def _count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{name} must be an integer >= 0, not {value!r}")
+    return value
+
+
+def _seconds(name: str, value: object, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(f"{name} must be a finite number of seconds {bound}, not {value!r}")
+    return seconds
+
+
+def _optional_text(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or "\n" in value or "\x00" in value:
+        raise ConfigError(f"{name} must be a non-empty single-line string or None, not {value!r}")
+    return value
+
+
+def _optional_path(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise ConfigError(f"{name} must be a path or None, not {value!r}")
+    path = os.fspath(value)
+    if not isinstance(path, str) or not path or "\x00" in path:
+        raise ConfigError(f"{name} must be a non-empty path, not {value!r}")
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _window_size(value: object) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 16384 for v in value)
+    ):
+        return (value[0], value[1])
+    raise ConfigError(
+        f"window_size must be (width, height) with 1..16384 pixels each, or None, not {value!r}"
+    )
+
+
+def _extra_args(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ConfigError(f"extra_args must be a list of strings, not {value!r}")
+    args = tuple(value)
+    for arg in args:
+        if not isinstance(arg, str):
+            raise ConfigError(f"extra_args must be a list of strings; {arg!r} is not one")
+    from . import _native
+
+    _native.check_extra_args(list(args))
+    return args
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse_env(name: str, variable: str, text: str) -> Any:
+    """Converts one environment variable to the option's type."""
+    text = text.strip()
+    if name in ("headless", "sandbox"):
+        lowered = text.lower()
+        if name == "sandbox" and lowered in ("", "auto"):
+            return None
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ConfigError(f"{variable}={text!r} is not a boolean; use 1 or 0")
+    if name == "launch_retries":
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{variable}={text!r} is not an integer") from None
+    if name in ("backoff_initial", "backoff_max", "launch_timeout", "navigation_timeout"):
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"{variable}={text!r} is not a number of seconds") from None
+    if name == "extra_args":
+        return tuple(shlex.split(text))
+    if name == "window_size":
+        parts = text.lower().replace(",", "x").split("x")
+        try:
+            width, height = (int(p) for p in parts)
+        except ValueError:
+            raise ConfigError(f"{variable}={text!r} is not a size like 1280x720") from None
+        return (width, height)
+    return text or None
+
+
+def env_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The options set through ``CHROMEGUARD_*`` environment variables."""
+    environ = os.environ if environ is None else environ
+    return {
+        name: _parse_env(name, variable, environ[variable])
+        for name, variable in ENV_NAMES.items()
+        if variable in environ
+    }
+
+
+_lock = threading.Lock()
+_configured: dict[str, Any] = {}
+
+
+def configure(**options: Any) -> Config:
+    """Sets process-wide defaults for later calls and returns the resulting configuration.
+
+    Environment variables still override these, and keyword options of each call override
+    both. Options are validated at once.
+
+    >>> chromeguard.configure(launch_retries=4, navigation_timeout=15).launch_retries
+    4
+    """
+    check_option_names(options)
+    with _lock:
+        candidate = {**_configured, **options}
+        Config(**candidate)
+        _configured.clear()
+        _configured.update(candidate)
+    return resolve_config()
+
+
+def current_config() -> Config:
+    """The configuration a call without options would use."""
+    return resolve_config()
+
+
+def resolve_config(**overrides: Any) -> Config:
+    """Defaults, then `configure()`, then the environment, then `overrides`."""
+    check_option_names(overrides)
+    with _lock:
+        configured = dict(_configured)
+    return Config(**{**configured, **env_options(), **overrides})
+
+
+def reset_configuration() -> None:
+    """Forgets everything set with `configure()` (for tests and long-lived reconfiguration)."""
+    with _lock:
+        _configured.clear()

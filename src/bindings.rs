@@ -1,0 +1,376 @@
+//! The Python boundary: converts arguments in, results and errors out, and releases the GIL
+//! around everything that blocks. No logic lives here.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::Value;
+
+use crate::browser::{self, Browser};
+use crate::errors::Error;
+use crate::launcher;
+use crate::options::LaunchOptions;
+use crate::page::{Navigated, WaitUntil};
+use crate::retry::Backoff;
+use crate::stats::STATS;
+use crate::transport::Interrupt;
+use crate::{executable, launch_lock, log_bridge};
+
+/// Lets a wait running without the GIL notice Ctrl-C: it briefly re-attaches to run Python's
+/// signal handlers and keeps the exception they raise for the caller.
+#[derive(Default)]
+struct SignalCheck {
+    raised: Mutex<Option<PyErr>>,
+}
+
+impl Interrupt for SignalCheck {
+    fn check(&self) -> crate::errors::Result<()> {
+        Python::attach(|py| py.check_signals()).map_err(|err| {
+            *self.raised.lock() = Some(err);
+            Error::Interrupted
+        })
+    }
+}
+
+impl SignalCheck {
+    fn into_py_err(self, py: Python<'_>, err: Error) -> PyErr {
+        match (err, self.raised.into_inner()) {
+            (Error::Interrupted, Some(raised)) => raised,
+            (err, _) => to_py_err(py, err),
+        }
+    }
+}
+
+/// Instantiates the exception class `name` of `chromeguard.errors` with keyword fields.
+fn python_error(
+    py: Python<'_>,
+    name: &str,
+    message: String,
+    fields: &[(&str, Py<PyAny>)],
+) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let class = py.import("chromeguard.errors")?.getattr(name)?;
+        let kwargs = PyDict::new(py);
+        for (key, value) in fields {
+            kwargs.set_item(key, value)?;
+        }
+        Ok(PyErr::from_value(class.call((message,), Some(&kwargs))?))
+    };
+    build().unwrap_or_else(|err| err)
+}
+
+fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
+    let message = err.to_string();
+    let obj = |value: &str| -> Py<PyAny> { value.into_pyobject(py).unwrap().into_any().unbind() };
+    match err {
+        Error::Launch {
+            reason,
+            attempts,
+            stderr_tail,
+            ..
+        } => python_error(
+            py,
+            "BrowserLaunchError",
+            message,
+            &[
+                ("reason", obj(reason.as_str())),
+                (
+                    "attempts",
+                    attempts.into_pyobject(py).unwrap().into_any().unbind(),
+                ),
+                ("stderr_tail", obj(&stderr_tail)),
+            ],
+        ),
+        Error::InvalidOption(_) => python_error(py, "ConfigError", message, &[]),
+        Error::InvalidUrl(_) => python_error(py, "InvalidUrlError", message, &[]),
+        Error::BrowserClosed(_) => python_error(py, "BrowserClosedError", message, &[]),
+        Error::Navigation {
+            ref url,
+            ref error_text,
+        } => {
+            let fields = [("url", obj(url)), ("error_text", obj(error_text))];
+            python_error(py, "NavigationError", message, &fields)
+        }
+        Error::Timeout { .. } => python_error(py, "OperationTimeout", message, &[]),
+        Error::Javascript(_) => python_error(py, "JavascriptError", message, &[]),
+        Error::Protocol {
+            ref method, code, ..
+        } => {
+            let fields = [
+                ("method", obj(method)),
+                ("code", code.into_pyobject(py).unwrap().into_any().unbind()),
+            ];
+            python_error(py, "ProtocolError", message, &fields)
+        }
+        Error::Interrupted => pyo3::exceptions::PyKeyboardInterrupt::new_err(message),
+        Error::Io(_) => python_error(py, "ChromeGuardError", message, &[]),
+    }
+}
+
+/// Runs `work` without the GIL, interruptible by signals, and converts its error.
+fn blocking<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&dyn Interrupt) -> crate::errors::Result<T> + Send,
+) -> PyResult<T> {
+    let check = SignalCheck::default();
+    let outcome = py.detach(|| work(&check));
+    outcome.map_err(|err| check.into_py_err(py, err))
+}
+
+fn seconds(value: f64, name: &str) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{name} must be a non-negative number of seconds, not {value}"
+        ))
+    })
+}
+
+fn json_text(value: &Value) -> String {
+    value.to_string()
+}
+
+fn parse_params(params: &str) -> PyResult<Value> {
+    serde_json::from_str(params)
+        .map_err(|err| PyValueError::new_err(format!("CDP parameters are not valid JSON: {err}")))
+}
+
+/// A running Chrome, owned by the native core. Wrapped by `chromeguard.Browser`.
+#[pyclass(module = "chromeguard._native", name = "NativeBrowser", frozen)]
+pub struct NativeBrowser {
+    browser: Browser,
+}
+
+#[pymethods]
+impl NativeBrowser {
+    #[getter]
+    fn pid(&self) -> u32 {
+        self.browser.pid()
+    }
+
+    #[getter]
+    fn version(&self) -> &str {
+        self.browser.version()
+    }
+
+    #[getter]
+    fn profile_dir(&self) -> String {
+        self.browser.profile_dir().to_string_lossy().into_owned()
+    }
+
+    #[getter]
+    fn user_data_dir(&self) -> String {
+        self.browser.user_data_dir().to_string_lossy().into_owned()
+    }
+
+    #[getter]
+    fn executable(&self) -> String {
+        self.browser.executable().to_string_lossy().into_owned()
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.browser.is_closed()
+    }
+
+    fn is_alive(&self) -> bool {
+        self.browser.is_alive()
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let browser = &self.browser;
+        blocking(py, |_| browser.close())
+    }
+
+    fn navigate(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        wait_until: &str,
+        timeout: f64,
+    ) -> PyResult<&'static str> {
+        let wait_until = WaitUntil::parse(wait_until).map_err(|e| to_py_err(py, e))?;
+        let timeout = seconds(timeout, "timeout")?;
+        let browser = &self.browser;
+        let outcome = blocking(py, |interrupt| {
+            browser
+                .page()?
+                .navigate(url, wait_until, timeout, interrupt)
+        });
+        match outcome {
+            Ok(Navigated::Loaded) => Ok("loaded"),
+            Ok(Navigated::SameDocument) => Ok("same_document"),
+            Ok(Navigated::Aborted) => Ok("aborted"),
+            Err(err) if err.is_instance_of::<pyo3::exceptions::PyTimeoutError>(py) => Err(
+                python_error(py, "NavigationTimeout", err.value(py).to_string(), &[]),
+            ),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn evaluate(
+        &self,
+        py: Python<'_>,
+        expression: &str,
+        await_promise: bool,
+        timeout: f64,
+    ) -> PyResult<String> {
+        let timeout = seconds(timeout, "timeout")?;
+        let browser = &self.browser;
+        blocking(py, |interrupt| {
+            let value = browser
+                .page()?
+                .evaluate(expression, await_promise, timeout, interrupt)?;
+            Ok(json_text(&value))
+        })
+    }
+
+    /// A raw CDP command, on the page's session (`page=True`) or the browser's.
+    #[pyo3(signature = (method, params, timeout, page = true))]
+    fn command(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        params: &str,
+        timeout: f64,
+        page: bool,
+    ) -> PyResult<String> {
+        let params = parse_params(params)?;
+        let timeout = seconds(timeout, "timeout")?;
+        let browser = &self.browser;
+        blocking(py, |interrupt| {
+            let value = if page {
+                browser
+                    .page()?
+                    .command_with(method, params, timeout, interrupt)?
+            } else {
+                browser
+                    .connection()?
+                    .call(None, method, params, timeout, interrupt)?
+            };
+            Ok(json_text(&value))
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[pyfunction]
+#[pyo3(signature = (
+    *, executable_path, headless, sandbox, extra_args, window_size, user_agent, proxy,
+    launch_retries, backoff_initial, backoff_max, launch_timeout, profile_root, user_data_dir,
+))]
+fn launch(
+    py: Python<'_>,
+    executable_path: Option<PathBuf>,
+    headless: bool,
+    sandbox: bool,
+    extra_args: Vec<String>,
+    window_size: Option<(u32, u32)>,
+    user_agent: Option<String>,
+    proxy: Option<String>,
+    launch_retries: u32,
+    backoff_initial: f64,
+    backoff_max: f64,
+    launch_timeout: f64,
+    profile_root: PathBuf,
+    user_data_dir: Option<PathBuf>,
+) -> PyResult<NativeBrowser> {
+    let options = LaunchOptions {
+        executable: executable_path,
+        headless,
+        sandbox,
+        extra_args,
+        window_size,
+        user_agent,
+        proxy,
+        launch_retries,
+        backoff: Backoff {
+            initial: seconds(backoff_initial, "backoff_initial")?,
+            max: seconds(backoff_max, "backoff_max")?,
+        },
+        launch_timeout: seconds(launch_timeout, "launch_timeout")?,
+        profile_root,
+        user_data_dir,
+    };
+    let browser = blocking(py, |interrupt| launcher::launch(&options, interrupt))?;
+    Ok(NativeBrowser { browser })
+}
+
+#[pyfunction]
+fn check_extra_args(py: Python<'_>, extra_args: Vec<String>) -> PyResult<()> {
+    crate::options::validate_extra_args(&extra_args).map_err(|e| to_py_err(py, e))
+}
+
+#[pyfunction]
+fn stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    for (name, value) in STATS.snapshot() {
+        dict.set_item(name, value)?;
+    }
+    Ok(dict)
+}
+
+#[pyfunction]
+fn cleanup_stale_profiles(py: Python<'_>, profile_root: PathBuf) -> usize {
+    py.detach(|| launcher::cleanup_stale_profiles(&profile_root))
+}
+
+#[pyfunction]
+fn find_chrome(headless: bool) -> Option<String> {
+    executable::discover(headless).map(|path| path.to_string_lossy().into_owned())
+}
+
+#[pyfunction]
+fn close_all(py: Python<'_>) -> usize {
+    py.detach(browser::close_all)
+}
+
+#[pyfunction]
+fn after_fork_in_child() {
+    launch_lock::reset_after_fork();
+    log_bridge::reset_after_fork();
+}
+
+#[pyfunction]
+fn log_wake_fd() -> PyResult<i32> {
+    Ok(log_bridge::wake_pipe()?)
+}
+
+#[pyfunction]
+fn drain_logs() -> (Vec<log_bridge::Entry>, u64) {
+    log_bridge::drain()
+}
+
+#[pyfunction]
+fn set_log_level(level: u32) {
+    log_bridge::set_level(level);
+}
+
+#[pymodule]
+#[pyo3(name = "_native")]
+mod native {
+    #[pymodule_export]
+    use super::{
+        after_fork_in_child, check_extra_args, cleanup_stale_profiles, close_all, drain_logs,
+        find_chrome, launch, log_wake_fd, set_log_level, stats, NativeBrowser,
+    };
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add(
+            "build_profile",
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
+        )?;
+        crate::log_bridge::install();
+        Ok(())
+    }
+}

@@ -1,0 +1,285 @@
+//! A launched browser's lifecycle: set-up after launch, the current page, and a close that
+//! always ends the same way: graceful `Browser.close`, a bounded wait, SIGKILL of the whole
+//! process group, every child reaped, the profile removed. Browsers still open at interpreter
+//! exit (or dropped) are closed too.
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use headless_chrome::protocol::cdp::Browser as CdpBrowser;
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use serde_json::Value;
+
+use crate::errors::{Error, Result};
+use crate::page::{Page, COMMAND_TIMEOUT};
+use crate::process;
+use crate::profile::ProfileDir;
+use crate::stats::{self, STATS};
+use crate::stderr_tail::StderrTail;
+use crate::transport::{Connection, Uninterruptible};
+
+/// How long Chrome gets to shut down by itself (it flushes a persistent profile) before the
+/// process group is killed.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
+/// How long SIGKILLed processes get to disappear.
+const KILL_WAIT: Duration = Duration::from_secs(5);
+
+/// Everything a successful launch hands over.
+pub struct Running {
+    pub child: Child,
+    pub connection: Arc<Connection>,
+    pub stderr: StderrTail,
+    pub version: String,
+    pub profile: ProfileDir,
+    pub executable: PathBuf,
+}
+
+struct Shared {
+    pid: u32,
+    /// The process that launched this browser; a fork()ed child must not kill its parent's.
+    owner_pid: u32,
+    executable: PathBuf,
+    version: String,
+    profile_dir: PathBuf,
+    user_data_dir: PathBuf,
+    connection: Arc<Connection>,
+    stderr: StderrTail,
+    child: Mutex<Option<Child>>,
+    profile: Mutex<Option<ProfileDir>>,
+    page: Mutex<Option<Arc<Page>>>,
+    closed: AtomicBool,
+}
+
+/// Open browsers, so that interpreter exit can close what the program left open.
+static LIVE: Lazy<Mutex<Vec<Weak<Shared>>>> = Lazy::new(|| Mutex::new(Vec::new()));
+
+/// A handle to one running Chrome; clones share it.
+#[derive(Clone)]
+pub struct Browser {
+    shared: Arc<Shared>,
+}
+
+impl Browser {
+    /// Takes ownership of a started Chrome and prepares it: downloads are denied (the browser
+    /// never writes one to disk) and a page is opened (the headless shell starts with none).
+    pub fn adopt(running: Running) -> Result<Self> {
+        let shared = Arc::new(Shared {
+            pid: running.child.id(),
+            owner_pid: std::process::id(),
+            executable: running.executable,
+            version: running.version,
+            profile_dir: running.profile.root().to_path_buf(),
+            user_data_dir: running.profile.user_data_dir().to_path_buf(),
+            connection: running.connection,
+            stderr: running.stderr,
+            child: Mutex::new(Some(running.child)),
+            profile: Mutex::new(Some(running.profile)),
+            page: Mutex::new(None),
+            closed: AtomicBool::new(false),
+        });
+        stats::bump(&STATS.active_browsers);
+        {
+            let mut live = LIVE.lock();
+            live.retain(|weak| weak.strong_count() > 0);
+            live.push(Arc::downgrade(&shared));
+        }
+        let browser = Self { shared };
+        if let Err(err) = browser.prepare() {
+            let _ = browser.close();
+            return Err(err);
+        }
+        log::debug!(
+            "launched {} pid {} with profile {}",
+            browser.shared.version,
+            browser.shared.pid,
+            browser.shared.profile_dir.display()
+        );
+        Ok(browser)
+    }
+
+    fn prepare(&self) -> Result<()> {
+        let connection = &self.shared.connection;
+        connection.call_typed(
+            None,
+            CdpBrowser::SetDownloadBehavior {
+                behavior: CdpBrowser::SetDownloadBehaviorBehaviorOption::Deny,
+                browser_context_id: None,
+                download_path: None,
+                events_enabled: None,
+            },
+            COMMAND_TIMEOUT,
+        )?;
+        let targets = connection.call(
+            None,
+            "Target.getTargets",
+            Value::Null,
+            COMMAND_TIMEOUT,
+            &Uninterruptible,
+        )?;
+        let existing = targets["targetInfos"].as_array().and_then(|infos| {
+            infos
+                .iter()
+                .find(|info| info["type"] == "page")
+                .and_then(|info| info["targetId"].as_str())
+                .map(str::to_owned)
+        });
+        let page = match existing {
+            Some(target_id) => Page::attach(Arc::clone(connection), target_id)?,
+            None => Page::create(Arc::clone(connection))?,
+        };
+        *self.shared.page.lock() = Some(Arc::new(page));
+        Ok(())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.shared.pid
+    }
+
+    pub fn version(&self) -> &str {
+        &self.shared.version
+    }
+
+    /// The browser's private directory (removed on close).
+    pub fn profile_dir(&self) -> &Path {
+        &self.shared.profile_dir
+    }
+
+    pub fn user_data_dir(&self) -> &Path {
+        &self.shared.user_data_dir
+    }
+
+    pub fn executable(&self) -> &Path {
+        &self.shared.executable
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::SeqCst)
+    }
+
+    /// Whether Chrome is still running and reachable.
+    pub fn is_alive(&self) -> bool {
+        if self.is_closed() || self.shared.connection.is_closed() {
+            return false;
+        }
+        match self.shared.child.lock().as_mut() {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::BrowserClosed(
+                "this browser is closed; create a new one with chromeguard.create_browser()".into(),
+            ));
+        }
+        if self.shared.owner_pid != std::process::id() {
+            return Err(Error::BrowserClosed(format!(
+                "this browser belongs to process {} (it was created before fork()); create a new one in this process",
+                self.shared.owner_pid
+            )));
+        }
+        Ok(())
+    }
+
+    /// The page that navigation and scripts act on.
+    pub fn page(&self) -> Result<Arc<Page>> {
+        self.ensure_open()?;
+        self.shared
+            .page
+            .lock()
+            .clone()
+            .ok_or_else(|| Error::BrowserClosed("this browser has no open page".into()))
+    }
+
+    /// The browser-level CDP connection.
+    pub fn connection(&self) -> Result<&Arc<Connection>> {
+        self.ensure_open()?;
+        Ok(&self.shared.connection)
+    }
+
+    /// Closes the browser; idempotent. Removes the profile unless it is a persistent one.
+    pub fn close(&self) -> Result<()> {
+        self.shared.close()
+    }
+}
+
+impl Shared {
+    fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        if self.owner_pid != std::process::id() {
+            // Inherited through fork(): the parent owns this Chrome and its profile.
+            return Ok(());
+        }
+        if !self.connection.is_closed() {
+            let _ = self.connection.call(
+                None,
+                "Browser.close",
+                Value::Null,
+                CLOSE_GRACE,
+                &Uninterruptible,
+            );
+            // Wait for every helper to exit, not just for the pipe to close: Chrome reaps its
+            // zygotes on a clean exit, while killing it first leaves them as zombies of init.
+            self.stderr.wait_ended(CLOSE_GRACE);
+        }
+        let pgid = self.pid as i32;
+        if !process::kill_group_and_wait(pgid, KILL_WAIT) {
+            log::warn!("Chrome process group {pgid} still has members after SIGKILL");
+        }
+        if let Some(mut child) = self.child.lock().take() {
+            let _ = child.wait();
+        }
+        process::reap_group(pgid);
+        self.stderr.wait_ended(KILL_WAIT);
+        stats::drop_one(&STATS.active_browsers);
+        stats::bump(&STATS.browsers_closed);
+        let removed = match self.profile.lock().take() {
+            Some(profile) => profile.remove(),
+            None => Ok(()),
+        };
+        log::debug!("closed Chrome pid {}", self.pid);
+        match removed {
+            Ok(()) => {
+                stats::bump(&STATS.profiles_removed);
+                Ok(())
+            }
+            Err(err) => Err(Error::Io(std::io::Error::new(
+                err.kind(),
+                format!(
+                    "Chrome was stopped but its profile {} could not be removed: {err}",
+                    self.profile_dir.display()
+                ),
+            ))),
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Err(err) = self.close() {
+            log::warn!("closing a dropped browser: {err}");
+        }
+    }
+}
+
+/// Closes every browser of this process that is still open; returns how many.
+pub fn close_all() -> usize {
+    let open: Vec<Arc<Shared>> = LIVE.lock().drain(..).filter_map(|w| w.upgrade()).collect();
+    let mut closed = 0;
+    for shared in open {
+        if !shared.closed.load(Ordering::SeqCst) {
+            closed += 1;
+        }
+        if let Err(err) = shared.close() {
+            log::warn!("closing browser at exit: {err}");
+        }
+    }
+    closed
+}

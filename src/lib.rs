@@ -1,0 +1,20 @@
+//! chromeguard's native core: isolated, serialized, retried Chrome launches over a pipe-based
+//! CDP transport, with deterministic clean-up. Everything but `bindings` is plain Rust.
+
+pub mod bindings;
+pub mod browser;
+pub mod errors;
+pub mod executable;
+pub mod launch_lock;
+pub mod launcher;
+pub mod log_bridge;
+pub mod options;
+pub mod page;
+pub mod process;
+pub mod profile;
+pub mod retry;
+pub mod singleton_lock;
+pub mod spawner;
+pub mod stats;
+pub mod stderr_tail;
+pub mod transport;
