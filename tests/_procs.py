@@ -35,7 +35,10 @@ def processes_using(root: str | os.PathLike[str]) -> list[int]:
         if pid == os.getpid():
             continue
         args = _cmdline(pid)
-        if any(a.startswith("--user-data-dir=" + prefix) or a == "--user-data-dir=" + prefix[:-1] for a in args):
+        if any(
+            a.startswith("--user-data-dir=" + prefix) or a == "--user-data-dir=" + prefix[:-1]
+            for a in args
+        ):
             stat = _stat(pid)
             if stat and stat[0] != "Z":
                 found.append(pid)

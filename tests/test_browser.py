@@ -215,7 +215,12 @@ def test_stats_count_launches_and_removals() -> None:
     assert after["profiles_removed"] == before["profiles_removed"] + 1
     assert after["active_browsers"] == before["active_browsers"]
     for key in (
-        "launches", "launch_attempts", "launch_failures", "retries",
-        "active_browsers", "profiles_removed", "stale_profiles_removed",
+        "launches",
+        "launch_attempts",
+        "launch_failures",
+        "retries",
+        "active_browsers",
+        "profiles_removed",
+        "stale_profiles_removed",
     ):
         assert isinstance(after[key], int)

@@ -21,7 +21,9 @@ def _script(path: Path, body: str) -> str:
     return str(path)
 
 
-def test_transient_failures_are_retried(tmp_path: Path, chrome_path: str, profile_root: Path) -> None:
+def test_transient_failures_are_retried(
+    tmp_path: Path, chrome_path: str, profile_root: Path
+) -> None:
     counter = tmp_path / "starts"
     flaky = _script(
         tmp_path / "flaky-chrome",
@@ -42,7 +44,9 @@ exec {chrome_path} "$@"
 
 
 def test_crash_every_time_reports_attempts_and_stderr(tmp_path: Path) -> None:
-    broken = _script(tmp_path / "broken", 'echo "libfoo.so: cannot open shared object" >&2; exit 127\n')
+    broken = _script(
+        tmp_path / "broken", 'echo "libfoo.so: cannot open shared object" >&2; exit 127\n'
+    )
     with pytest.raises(BrowserLaunchError) as info:
         chromeguard.create_browser(executable_path=broken, launch_retries=2, backoff_initial=0.01)
     err = info.value
@@ -156,7 +160,9 @@ def test_read_only_profile_root_is_a_clear_error(tmp_path: Path) -> None:
     assert "profile_root" in str(info.value)
 
 
-def test_failed_launch_leaves_no_process(tmp_path: Path, chrome_path: str, profile_root: Path) -> None:
+def test_failed_launch_leaves_no_process(
+    tmp_path: Path, chrome_path: str, profile_root: Path
+) -> None:
     dies_late = _script(
         tmp_path / "dies-late",
         f'{chrome_path} "$@" 3<&- 4>&- & sleep 0.5; echo "gave up" >&2; exit 3\n',

@@ -3,6 +3,22 @@
 from os import PathLike
 from typing import final
 
+__all__ = [
+    "NativeBrowser",
+    "__version__",
+    "after_fork_in_child",
+    "build_profile",
+    "check_extra_args",
+    "cleanup_stale_profiles",
+    "close_all",
+    "drain_logs",
+    "find_chrome",
+    "launch",
+    "log_wake_fd",
+    "set_log_level",
+    "stats",
+]
+
 __version__: str
 """The package version, from Cargo.toml."""
 build_profile: str

@@ -81,7 +81,9 @@ class Browser:
     @property
     def page_source(self) -> str:
         """The current DOM serialized as HTML."""
-        return str(self._evaluate("document.documentElement ? document.documentElement.outerHTML : ''"))
+        return str(
+            self._evaluate("document.documentElement ? document.documentElement.outerHTML : ''")
+        )
 
     @property
     def current_url(self) -> str:
