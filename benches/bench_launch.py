@@ -202,7 +202,8 @@ def main() -> int:
     )
 
     print(
-        f"chromeguard {chromeguard.__version__} ({chromeguard._native.build_profile}), {binary}, {os.cpu_count()} CPUs"
+        f"chromeguard {chromeguard.__version__} ({chromeguard._native.build_profile}), "
+        f"{binary}, {os.cpu_count()} CPUs"
     )
     widths = [
         max(len(r[i]) for r in [*rows, ("measure", "p50", "p95/p99", "notes")]) for i in range(4)

@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod browser;
+pub mod downloads;
 pub mod errors;
 pub mod executable;
 pub mod launch_lock;
@@ -18,3 +19,4 @@ pub mod spawner;
 pub mod stats;
 pub mod stderr_tail;
 pub mod transport;
+pub mod url_policy;
