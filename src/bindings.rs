@@ -11,13 +11,17 @@ use pyo3::types::PyDict;
 use serde_json::Value;
 
 use crate::browser::{self, Browser};
-use crate::errors::Error;
+use crate::downloads::DEFAULT_EXTENSIONS;
+use crate::errors::{Error, TimeoutKind};
 use crate::launcher;
 use crate::options::LaunchOptions;
 use crate::page::{Navigated, WaitUntil};
+use crate::pool::{Pool, PoolOptions};
 use crate::retry::Backoff;
+use crate::scrape::ScrapeOptions;
 use crate::stats::STATS;
 use crate::transport::Interrupt;
+use crate::url_policy::UrlPolicy;
 use crate::{executable, launch_lock, log_bridge};
 
 /// Lets a wait running without the GIL notice Ctrl-C: it briefly re-attaches to run Python's
@@ -95,7 +99,15 @@ fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
             let fields = [("url", obj(url)), ("error_text", obj(error_text))];
             python_error(py, "NavigationError", message, &fields)
         }
-        Error::Timeout { .. } => python_error(py, "OperationTimeout", message, &[]),
+        Error::Timeout { kind, .. } => {
+            let class = match kind {
+                TimeoutKind::Operation => "OperationTimeout",
+                TimeoutKind::Navigation => "NavigationTimeout",
+                TimeoutKind::Scrape => "ScrapeTimeout",
+                TimeoutKind::Pool => "PoolTimeout",
+            };
+            python_error(py, class, message, &[])
+        }
         Error::Javascript(_) => python_error(py, "JavascriptError", message, &[]),
         Error::Protocol {
             ref method, code, ..
@@ -256,14 +268,10 @@ impl NativeBrowser {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-#[pyfunction]
-#[pyo3(signature = (
-    *, executable_path, headless, sandbox, extra_args, window_size, user_agent, proxy,
-    launch_retries, backoff_initial, backoff_max, launch_timeout, profile_root, user_data_dir,
-))]
-fn launch(
-    py: Python<'_>,
+/// Launch options as the Python layer resolves them (a dict with one item per field).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct LaunchArgs {
     executable_path: Option<PathBuf>,
     headless: bool,
     sandbox: bool,
@@ -277,26 +285,151 @@ fn launch(
     launch_timeout: f64,
     profile_root: PathBuf,
     user_data_dir: Option<PathBuf>,
-) -> PyResult<NativeBrowser> {
-    let options = LaunchOptions {
-        executable: executable_path,
-        headless,
-        sandbox,
-        extra_args,
-        window_size,
-        user_agent,
-        proxy,
-        launch_retries,
-        backoff: Backoff {
-            initial: seconds(backoff_initial, "backoff_initial")?,
-            max: seconds(backoff_max, "backoff_max")?,
-        },
-        launch_timeout: seconds(launch_timeout, "launch_timeout")?,
-        profile_root,
-        user_data_dir,
-    };
+}
+
+impl LaunchArgs {
+    fn into_options(self) -> PyResult<LaunchOptions> {
+        Ok(LaunchOptions {
+            executable: self.executable_path,
+            headless: self.headless,
+            sandbox: self.sandbox,
+            extra_args: self.extra_args,
+            window_size: self.window_size,
+            user_agent: self.user_agent,
+            proxy: self.proxy,
+            launch_retries: self.launch_retries,
+            backoff: Backoff {
+                initial: seconds(self.backoff_initial, "backoff_initial")?,
+                max: seconds(self.backoff_max, "backoff_max")?,
+            },
+            launch_timeout: seconds(self.launch_timeout, "launch_timeout")?,
+            profile_root: self.profile_root,
+            user_data_dir: self.user_data_dir,
+        })
+    }
+}
+
+#[pyfunction]
+fn launch(py: Python<'_>, options: LaunchArgs) -> PyResult<NativeBrowser> {
+    let options = options.into_options()?;
     let browser = blocking(py, |interrupt| launcher::launch(&options, interrupt))?;
     Ok(NativeBrowser { browser })
+}
+
+/// Scrape options as the Python layer validated them (a dict with one item per field).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct ScrapeArgs {
+    wait_until: String,
+    wait_for: Option<String>,
+    timeout: f64,
+    settle: f64,
+    resolve: bool,
+    include_html: bool,
+    extensions: Option<Vec<String>>,
+    headers: Vec<(String, String)>,
+    user_agent: Option<String>,
+    cookies_json: String,
+    allow_file_urls: bool,
+    block_private_networks: bool,
+}
+
+impl ScrapeArgs {
+    fn into_options(self, py: Python<'_>) -> PyResult<ScrapeOptions> {
+        Ok(ScrapeOptions {
+            wait_until: WaitUntil::parse(&self.wait_until).map_err(|e| to_py_err(py, e))?,
+            wait_for: self.wait_for,
+            timeout: seconds(self.timeout, "timeout")?,
+            settle: seconds(self.settle, "settle")?,
+            resolve: self.resolve,
+            include_html: self.include_html,
+            extensions: self
+                .extensions
+                .unwrap_or_else(|| DEFAULT_EXTENSIONS.iter().map(|e| (*e).to_owned()).collect()),
+            headers: self.headers,
+            user_agent: self.user_agent,
+            cookies: match parse_params(&self.cookies_json)? {
+                Value::Array(cookies) => cookies,
+                _ => return Err(PyValueError::new_err("cookies must be a JSON list")),
+            },
+            policy: UrlPolicy {
+                allow_file_urls: self.allow_file_urls,
+                block_private_networks: self.block_private_networks,
+            },
+        })
+    }
+}
+
+/// A pool of warm browsers serving scrapes. Wrapped by `chromeguard.BrowserPool`.
+#[pyclass(module = "chromeguard._native", name = "NativePool", frozen)]
+pub struct NativePool {
+    pool: Pool,
+}
+
+#[pymethods]
+impl NativePool {
+    #[new]
+    fn new(launch: LaunchArgs, size: usize, max_uses: u32, acquire_timeout: f64) -> PyResult<Self> {
+        if size == 0 || max_uses == 0 {
+            return Err(PyValueError::new_err(
+                "size and max_uses must be at least 1",
+            ));
+        }
+        Ok(Self {
+            pool: Pool::new(PoolOptions {
+                launch: launch.into_options()?,
+                size,
+                max_uses,
+                acquire_timeout: seconds(acquire_timeout, "acquire_timeout")?,
+            }),
+        })
+    }
+
+    /// Scrapes `url`; returns the result as JSON text.
+    fn scrape(&self, py: Python<'_>, url: &str, options: ScrapeArgs) -> PyResult<String> {
+        let options = options.into_options(py)?;
+        let target = options
+            .policy
+            .check_target(url)
+            .map_err(|e| to_py_err(py, e))?;
+        let pool = &self.pool;
+        blocking(py, |interrupt| {
+            let outcome = pool.scrape(&target, &options, interrupt)?;
+            Ok(serde_json::to_string(&outcome)?)
+        })
+    }
+
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = serde_json::to_value(self.pool.stats())
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let dict = PyDict::new(py);
+        for (key, value) in stats.as_object().into_iter().flatten() {
+            dict.set_item(key, value.as_u64())?;
+        }
+        Ok(dict)
+    }
+
+    fn close(&self, py: Python<'_>) {
+        let pool = &self.pool;
+        py.detach(|| pool.close());
+    }
+}
+
+/// Checks a URL against the policy without scraping it; returns it normalized.
+#[pyfunction]
+fn check_url(
+    py: Python<'_>,
+    url: &str,
+    allow_file_urls: bool,
+    block_private_networks: bool,
+) -> PyResult<String> {
+    let policy = UrlPolicy {
+        allow_file_urls,
+        block_private_networks,
+    };
+    py.detach(|| policy.check_target(url))
+        .map(|u| u.to_string())
+        .map_err(|e| to_py_err(py, e))
 }
 
 #[pyfunction]
@@ -354,8 +487,9 @@ fn set_log_level(level: u32) {
 mod native {
     #[pymodule_export]
     use super::{
-        after_fork_in_child, check_extra_args, cleanup_stale_profiles, close_all, drain_logs,
-        find_chrome, launch, log_wake_fd, set_log_level, stats, NativeBrowser,
+        after_fork_in_child, check_extra_args, check_url, cleanup_stale_profiles, close_all,
+        drain_logs, find_chrome, launch, log_wake_fd, set_log_level, stats, NativeBrowser,
+        NativePool,
     };
     use pyo3::prelude::*;
 
@@ -369,6 +503,10 @@ mod native {
             } else {
                 "release"
             },
+        )?;
+        m.add(
+            "DEFAULT_EXTENSIONS",
+            crate::downloads::DEFAULT_EXTENSIONS.to_vec(),
         )?;
         crate::log_bridge::install();
         Ok(())

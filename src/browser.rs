@@ -52,6 +52,8 @@ struct Shared {
     profile: Mutex<Option<ProfileDir>>,
     page: Mutex<Option<Arc<Page>>>,
     closed: AtomicBool,
+    /// Cleared when Chrome stopped answering bookkeeping calls; a pool retires such a browser.
+    healthy: Arc<AtomicBool>,
 }
 
 /// Open browsers, so that interpreter exit can close what the program left open.
@@ -80,6 +82,7 @@ impl Browser {
             profile: Mutex::new(Some(running.profile)),
             page: Mutex::new(None),
             closed: AtomicBool::new(false),
+            healthy: Arc::new(AtomicBool::new(true)),
         });
         stats::bump(&STATS.active_browsers);
         {
@@ -169,6 +172,21 @@ impl Browser {
             Some(child) => matches!(child.try_wait(), Ok(None)),
             None => false,
         }
+    }
+
+    /// Records that Chrome misbehaved (a call timed out, a context would not go away).
+    pub fn mark_unhealthy(&self) {
+        self.shared.healthy.store(false, Ordering::SeqCst);
+    }
+
+    /// The flag behind `mark_unhealthy`, for code that must not keep the browser alive.
+    pub fn health_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.shared.healthy)
+    }
+
+    /// Alive and never marked unhealthy.
+    pub fn is_healthy(&self) -> bool {
+        self.shared.healthy.load(Ordering::SeqCst) && self.is_alive()
     }
 
     fn ensure_open(&self) -> Result<()> {

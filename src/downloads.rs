@@ -15,15 +15,13 @@ pub const DEFAULT_EXTENSIONS: &[&str] = &[
     "zip", "rar", "7z", "tar", "gz", "tgz", "bz2", "tbz2", "xz", "txz", "zst", "lz", "lzma", "cab",
     // installers and packages
     "apk", "aab", "xapk", "apks", "ipa", "exe", "msi", "msix", "appx", "dmg", "pkg", "deb", "rpm",
-    "appimage", "snap", "flatpak", "jar", "whl", "crx", "xpi",
-    // video
+    "appimage", "snap", "flatpak", "jar", "whl", "crx", "xpi", // video
     "mp4", "m4v", "mkv", "webm", "mov", "avi", "wmv", "flv", "mpg", "mpeg", "3gp", "ts", "m3u8",
     // audio
     "mp3", "m4a", "aac", "flac", "wav", "ogg", "oga", "opus", "wma", "aiff", "mid", "midi",
     // documents
-    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "epub",
-    "mobi", "azw3", "csv", "djvu",
-    // disk images
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "epub", "mobi",
+    "azw3", "csv", "djvu", // disk images
     "iso", "img", "vhd", "vhdx", "vmdk", "qcow2", "ova",
 ];
 
@@ -270,7 +268,10 @@ pub fn sanitize_filename(raw: &str) -> Option<String> {
         .chars()
         .filter(|c| !c.is_control() && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
         .collect();
-    let trimmed = cleaned.trim().trim_start_matches('.').trim_end_matches(['.', ' ']);
+    let trimmed = cleaned
+        .trim()
+        .trim_start_matches('.')
+        .trim_end_matches(['.', ' ']);
     if trimmed.is_empty() {
         return None;
     }
@@ -305,7 +306,10 @@ mod tests {
         assert!(!has_extension(&url("https://x.io/zip/index.html"), &exts));
         assert!(!has_extension(&url("https://x.io/"), &exts));
         assert!(!has_extension(&url("https://x.io/page?f=a.zip"), &exts));
-        assert!(has_extension(&url("https://x.io/r.custom"), &["custom".to_owned()]));
+        assert!(has_extension(
+            &url("https://x.io/r.custom"),
+            &["custom".to_owned()]
+        ));
     }
 
     #[test]
@@ -313,10 +317,19 @@ mod tests {
         assert!(looks_like_endpoint(&url("https://x.io/download/42"), ""));
         assert!(looks_like_endpoint(&url("https://x.io/files/42/dl"), ""));
         assert!(looks_like_endpoint(&url("https://x.io/export?id=1"), ""));
-        assert!(looks_like_endpoint(&url("https://x.io/file?download=1"), ""));
-        assert!(looks_like_endpoint(&url("https://x.io/f/42"), "Download now"));
+        assert!(looks_like_endpoint(
+            &url("https://x.io/file?download=1"),
+            ""
+        ));
+        assert!(looks_like_endpoint(
+            &url("https://x.io/f/42"),
+            "Download now"
+        ));
         assert!(looks_like_endpoint(&url("https://x.io/f/42"), "Get it"));
-        assert!(!looks_like_endpoint(&url("https://x.io/together"), "Forget me"));
+        assert!(!looks_like_endpoint(
+            &url("https://x.io/together"),
+            "Forget me"
+        ));
         assert!(!looks_like_endpoint(&url("https://x.io/about"), "About"));
     }
 
@@ -333,7 +346,13 @@ mod tests {
         ] {
             assert!(is_download_mime(yes), "{yes}");
         }
-        for no in ["text/html", "image/png", "application/json", "application/javascript", ""] {
+        for no in [
+            "text/html",
+            "image/png",
+            "application/json",
+            "application/javascript",
+            "",
+        ] {
             assert!(!is_download_mime(no), "{no}");
         }
     }
@@ -407,8 +426,16 @@ mod tests {
             filename: None,
         };
         set.add(link("https://x.io/a.zip", Source::Dom, None));
-        set.add(link("https://x.io/b.mp4", Source::Network, Some("video/mp4")));
-        set.add(link("https://x.io/a.zip", Source::Network, Some("application/zip")));
+        set.add(link(
+            "https://x.io/b.mp4",
+            Source::Network,
+            Some("video/mp4"),
+        ));
+        set.add(link(
+            "https://x.io/a.zip",
+            Source::Network,
+            Some("application/zip"),
+        ));
         let items = set.into_vec();
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].source, Source::Dom);

@@ -34,6 +34,19 @@ impl LaunchFailure {
     }
 }
 
+/// What timed out; each maps to its own Python exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// A single DevTools call or script.
+    Operation,
+    /// A page load in `Browser.get`.
+    Navigation,
+    /// A whole scrape.
+    Scrape,
+    /// Waiting for a free browser of a pool.
+    Pool,
+}
+
 #[derive(Debug)]
 pub enum Error {
     Launch {
@@ -50,6 +63,7 @@ pub enum Error {
         error_text: String,
     },
     Timeout {
+        kind: TimeoutKind,
         what: String,
         after: Duration,
     },
@@ -77,7 +91,7 @@ impl fmt::Display for Error {
                 f,
                 "navigation to {url} failed with {error_text}; check that the host is reachable from this machine"
             ),
-            Self::Timeout { what, after } => write!(
+            Self::Timeout { what, after, .. } => write!(
                 f,
                 "{what} did not finish within {:.1} s; raise the timeout or check that the page loads",
                 after.as_secs_f64()

@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod browser;
+pub mod context;
 pub mod downloads;
 pub mod errors;
 pub mod executable;
@@ -11,9 +12,12 @@ pub mod launcher;
 pub mod log_bridge;
 pub mod options;
 pub mod page;
+pub mod pool;
 pub mod process;
 pub mod profile;
+pub mod resolve;
 pub mod retry;
+pub mod scrape;
 pub mod singleton_lock;
 pub mod spawner;
 pub mod stats;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use headless_chrome::protocol::cdp::Target;
 use serde_json::{json, Value};
 
-use crate::errors::{Error, Result};
-use crate::transport::{Connection, Interrupt, Uninterruptible};
+use crate::errors::{Error, Result, TimeoutKind};
+use crate::transport::{Connection, Incoming, Interrupt, Uninterruptible};
 
 /// Short bookkeeping calls (enable a domain, attach) answer in milliseconds; this bounds them
 /// in case Chrome is wedged.
@@ -34,7 +34,8 @@ impl WaitUntil {
         }
     }
 
-    fn lifecycle_name(self) -> &'static str {
+    /// The name of the CDP `Page.lifecycleEvent` this stands for.
+    pub fn lifecycle_name(self) -> &'static str {
         match self {
             Self::DomContentLoaded => "DOMContentLoaded",
             Self::Load => "load",
@@ -128,6 +129,14 @@ impl Page {
         let reply = self
             .command_with("Page.navigate", json!({ "url": url }), timeout, interrupt)
             .map_err(|err| match err {
+                Error::Timeout { what, after, .. } => Error::Timeout {
+                    kind: TimeoutKind::Navigation,
+                    what,
+                    after,
+                },
+                other => other,
+            })
+            .map_err(|err| match err {
                 Error::Protocol { message, .. } if message.contains("invalid URL") => {
                     Error::InvalidUrl(format!("cannot navigate to {url:?}: {message}"))
                 }
@@ -147,13 +156,17 @@ impl Page {
         };
         let wanted = wait_until.lifecycle_name();
         loop {
-            let Some(event) = events.next_before(deadline, interrupt)? else {
+            let Some(incoming) = events.next_before(deadline, interrupt)? else {
                 // Leave the page quiet for the next caller rather than loading in the background.
                 let _ = self.command("Page.stopLoading", Value::Null);
                 return Err(Error::Timeout {
+                    kind: TimeoutKind::Navigation,
                     what: format!("loading {url}"),
                     after: timeout,
                 });
+            };
+            let Incoming::Event(event) = incoming else {
+                continue;
             };
             if event.method == "Page.lifecycleEvent"
                 && event.params["name"] == wanted

@@ -15,7 +15,7 @@ use headless_chrome::protocol::cdp::types::Method;
 use parking_lot::{Condvar, Mutex};
 use serde_json::{json, Value};
 
-use crate::errors::{Error, Result};
+use crate::errors::{Error, Result, TimeoutKind};
 
 /// How often a long wait wakes up to ask whether the caller was interrupted.
 const WAKE_EVERY: Duration = Duration::from_millis(100);
@@ -42,17 +42,38 @@ pub struct Event {
     pub session_id: Option<String>,
 }
 
-type Reply = std::result::Result<Value, (i64, String)>;
+/// A command's outcome: its result, or Chrome's error code and message.
+pub type Reply = std::result::Result<Value, (i64, String)>;
+
+/// What a subscription receives: events of its sessions, and replies to the commands sent
+/// through it (so one loop can wait for a reply while handling events that must be answered
+/// first, such as paused requests).
+#[derive(Debug)]
+pub enum Incoming {
+    Event(Event),
+    Reply { id: u64, reply: Reply },
+}
 
 struct Subscriber {
     id: u64,
-    session_id: Option<String>,
-    sender: mpsc::Sender<Event>,
+    sessions: Vec<Option<String>>,
+    sender: mpsc::Sender<Incoming>,
+}
+
+/// What to do with a reply nobody waits for.
+pub type ReplyHandler = Box<dyn FnOnce(Reply) + Send>;
+
+/// Where a reply goes.
+enum Waiter {
+    Caller(mpsc::Sender<Reply>),
+    Subscriber(u64),
+    /// Run on the reader thread; must not block.
+    Handler(ReplyHandler),
 }
 
 #[derive(Default)]
 struct State {
-    pending: HashMap<u64, mpsc::Sender<Reply>>,
+    pending: HashMap<u64, Waiter>,
     subscribers: Vec<Subscriber>,
     next_subscriber: u64,
     closed: bool,
@@ -147,8 +168,21 @@ impl Connection {
                     .map(Value::take)
                     .unwrap_or(Value::Null)),
             };
-            if let Some(sender) = self.state.lock().pending.remove(&id) {
-                let _ = sender.send(reply);
+            let mut state = self.state.lock();
+            match state.pending.remove(&id) {
+                Some(Waiter::Caller(sender)) => {
+                    let _ = sender.send(reply);
+                }
+                Some(Waiter::Subscriber(sub_id)) => {
+                    if let Some(sub) = state.subscribers.iter().find(|s| s.id == sub_id) {
+                        let _ = sub.sender.send(Incoming::Reply { id, reply });
+                    }
+                }
+                Some(Waiter::Handler(handler)) => {
+                    drop(state);
+                    handler(reply);
+                }
+                None => {}
             }
             return;
         }
@@ -168,7 +202,8 @@ impl Connection {
         };
         let mut state = self.state.lock();
         state.subscribers.retain(|sub| {
-            sub.session_id != event.session_id || sub.sender.send(event.clone()).is_ok()
+            !sub.sessions.contains(&event.session_id)
+                || sub.sender.send(Incoming::Event(event.clone())).is_ok()
         });
     }
 
@@ -192,16 +227,7 @@ impl Connection {
         true
     }
 
-    /// Sends one command and waits for its reply.
-    pub fn call(
-        &self,
-        session_id: Option<&str>,
-        method: &str,
-        params: Value,
-        timeout: Duration,
-        interrupt: &dyn Interrupt,
-    ) -> Result<Value> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+    fn encode(id: u64, session_id: Option<&str>, method: &str, params: Value) -> Result<Vec<u8>> {
         let mut message = json!({ "id": id, "method": method });
         if !params.is_null() {
             message["params"] = params;
@@ -211,8 +237,19 @@ impl Connection {
         }
         let mut bytes = serde_json::to_vec(&message)?;
         bytes.push(0);
+        Ok(bytes)
+    }
 
-        let (sender, receiver) = mpsc::channel();
+    /// Writes a command whose reply goes to `waiter`; returns its id.
+    fn send(
+        &self,
+        session_id: Option<&str>,
+        method: &str,
+        params: Value,
+        waiter: Waiter,
+    ) -> Result<u64> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let bytes = Self::encode(id, session_id, method, params)?;
         {
             let mut state = self.state.lock();
             if state.closed {
@@ -220,7 +257,7 @@ impl Connection {
                     "cannot send {method}: Chrome has exited; create a new browser"
                 )));
             }
-            state.pending.insert(id, sender);
+            state.pending.insert(id, waiter);
         }
         if let Err(err) = self.writer.lock().write_all(&bytes) {
             self.state.lock().pending.remove(&id);
@@ -228,22 +265,45 @@ impl Connection {
                 "cannot send {method}: the DevTools pipe is broken ({err}); create a new browser"
             )));
         }
+        Ok(id)
+    }
+
+    /// Sends one command and waits for its reply.
+    pub fn call(
+        &self,
+        session_id: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+        interrupt: &dyn Interrupt,
+    ) -> Result<Value> {
+        let (sender, receiver) = mpsc::channel();
+        let id = self.send(session_id, method, params, Waiter::Caller(sender))?;
         let outcome = wait_on(&receiver, Instant::now() + timeout, interrupt);
         if !matches!(outcome, Ok(Some(_))) {
             self.state.lock().pending.remove(&id);
         }
         match outcome? {
-            Some(Ok(result)) => Ok(result),
-            Some(Err((code, message))) => Err(Error::Protocol {
-                method: method.to_owned(),
-                code,
-                message,
-            }),
+            Some(reply) => reply_result(method, reply),
             None => Err(Error::Timeout {
+                kind: TimeoutKind::Operation,
                 what: format!("CDP call {method}"),
                 after: timeout,
             }),
         }
+    }
+
+    /// Sends a command without waiting for it; `on_reply` runs on the reader thread when the
+    /// reply comes (not at all if Chrome exits first).
+    pub fn send_detached(
+        &self,
+        session_id: Option<&str>,
+        method: &str,
+        params: Value,
+        on_reply: ReplyHandler,
+    ) -> Result<()> {
+        self.send(session_id, method, params, Waiter::Handler(on_reply))
+            .map(drop)
     }
 
     /// Sends a command from headless_chrome's typed protocol and decodes its typed reply.
@@ -270,7 +330,7 @@ impl Connection {
         if !state.closed {
             state.subscribers.push(Subscriber {
                 id,
-                session_id: session_id.map(str::to_owned),
+                sessions: vec![session_id.map(str::to_owned)],
                 sender,
             });
         }
@@ -282,21 +342,93 @@ impl Connection {
     }
 }
 
-/// A stream of events; unsubscribes when dropped.
+/// Converts a reply into the command's result or a `Protocol` error.
+pub fn reply_result(method: &str, reply: Reply) -> Result<Value> {
+    reply.map_err(|(code, message)| Error::Protocol {
+        method: method.to_owned(),
+        code,
+        message,
+    })
+}
+
+/// A stream of events (and of replies to commands sent through it); unsubscribes when dropped.
 pub struct Subscription {
     connection: Arc<Connection>,
     id: u64,
-    receiver: mpsc::Receiver<Event>,
+    receiver: mpsc::Receiver<Incoming>,
 }
 
 impl Subscription {
-    /// The next event before `deadline` (`Ok(None)`: deadline passed).
+    /// The next event or reply before `deadline` (`Ok(None)`: deadline passed).
     pub fn next_before(
         &self,
         deadline: Instant,
         interrupt: &dyn Interrupt,
-    ) -> Result<Option<Event>> {
+    ) -> Result<Option<Incoming>> {
         wait_on(&self.receiver, deadline, interrupt)
+    }
+
+    /// Also receives the events of `session_id` (an auto-attached frame or worker).
+    pub fn add_session(&self, session_id: &str) {
+        let mut state = self.connection.state.lock();
+        if let Some(sub) = state.subscribers.iter_mut().find(|s| s.id == self.id) {
+            sub.sessions.push(Some(session_id.to_owned()));
+        }
+    }
+
+    /// Sends a command without waiting; its reply arrives as `Incoming::Reply` with the
+    /// returned id.
+    pub fn send(&self, session_id: Option<&str>, method: &str, params: Value) -> Result<u64> {
+        self.connection
+            .send(session_id, method, params, Waiter::Subscriber(self.id))
+    }
+
+    /// Feeds everything that arrives to `handler` until it returns true (then `Ok(true)`) or
+    /// `deadline` passes (`Ok(false)`).
+    pub fn pump(
+        &self,
+        deadline: Instant,
+        interrupt: &dyn Interrupt,
+        handler: &mut dyn FnMut(Incoming) -> Result<bool>,
+    ) -> Result<bool> {
+        loop {
+            match self.next_before(deadline, interrupt)? {
+                Some(incoming) => {
+                    if handler(incoming)? {
+                        return Ok(true);
+                    }
+                }
+                None => return Ok(false),
+            }
+        }
+    }
+
+    /// Sends a command and waits for its reply, handing every event that arrives meanwhile to
+    /// `on_event` (which may have to answer it before Chrome can reply). `Ok(None)`: the
+    /// deadline passed first.
+    pub fn call(
+        &self,
+        session_id: Option<&str>,
+        method: &str,
+        params: Value,
+        deadline: Instant,
+        interrupt: &dyn Interrupt,
+        on_event: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<Option<Value>> {
+        let id = self.send(session_id, method, params)?;
+        let mut answer = None;
+        let finished = self.pump(deadline, interrupt, &mut |incoming| match incoming {
+            Incoming::Reply { id: got, reply } if got == id => {
+                answer = Some(reply);
+                Ok(true)
+            }
+            Incoming::Reply { .. } => Ok(false),
+            Incoming::Event(event) => on_event(event).map(|()| false),
+        })?;
+        match (finished, answer) {
+            (true, Some(reply)) => reply_result(method, reply).map(Some),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -405,16 +537,64 @@ mod tests {
         conn.call(Some("S1"), "A.b", Value::Null, t, &Uninterruptible)
             .unwrap();
         let deadline = Instant::now() + t;
-        let event = mine
-            .next_before(deadline, &Uninterruptible)
-            .unwrap()
-            .unwrap();
+        let Some(Incoming::Event(event)) = mine.next_before(deadline, &Uninterruptible).unwrap()
+        else {
+            panic!("expected an event");
+        };
         assert_eq!(event.method, "Test.seen");
         assert_eq!(event.session_id.as_deref(), Some("S1"));
         let none = browser
             .next_before(Instant::now() + Duration::from_millis(50), &Uninterruptible)
             .unwrap();
         assert!(none.is_none());
+    }
+
+    #[test]
+    fn replies_to_commands_sent_through_a_subscription_arrive_in_its_stream() {
+        let conn = fake_chrome();
+        let stream = conn.subscribe(Some("S2"));
+        let id = stream.send(Some("S2"), "A.b", json!({"k": 1})).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut seen_event = false;
+        loop {
+            match stream
+                .next_before(deadline, &Uninterruptible)
+                .unwrap()
+                .unwrap()
+            {
+                Incoming::Event(event) => seen_event |= event.method == "Test.seen",
+                Incoming::Reply { id: got, reply } => {
+                    assert_eq!(got, id);
+                    assert_eq!(reply.unwrap(), json!({"echo": {"k": 1}}));
+                    break;
+                }
+            }
+        }
+        assert!(seen_event, "the event sent before the reply arrives first");
+        stream.add_session("S3");
+        stream.send(Some("S3"), "A.b", Value::Null).unwrap();
+        let first = stream
+            .next_before(deadline, &Uninterruptible)
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(first, Incoming::Event(Event { ref session_id, .. }) if session_id.as_deref() == Some("S3"))
+        );
+    }
+
+    #[test]
+    fn detached_commands_hand_their_reply_to_the_handler() {
+        let conn = fake_chrome();
+        let (sender, receiver) = mpsc::channel();
+        conn.send_detached(
+            None,
+            "Fail.me",
+            Value::Null,
+            Box::new(move |reply| sender.send(reply).unwrap()),
+        )
+        .unwrap();
+        let reply = receiver.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(reply, Err((-32000, "nope".to_owned())));
     }
 
     #[test]

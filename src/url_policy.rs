@@ -142,7 +142,10 @@ mod tests {
     #[test]
     fn http_and_https_pass_and_are_normalized() {
         assert_eq!(
-            DEFAULT.check_target(" HTTP://Example.com/a b").unwrap().as_str(),
+            DEFAULT
+                .check_target(" HTTP://Example.com/a b")
+                .unwrap()
+                .as_str(),
             "http://example.com/a%20b"
         );
         assert!(DEFAULT.check_target("https://127.0.0.1:8080/x?y=1").is_ok());

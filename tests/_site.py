@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 SITE_DIR = Path(__file__).with_name("site")
 
+Route = tuple[int, dict[str, str], bytes]
+
 
 class Handler(SimpleHTTPRequestHandler):
-    """Static files from tests/site plus a few dynamic routes:
+    """Static files from tests/site plus dynamic routes for every download pattern:
 
-    /status/<code>   an HTML page with that HTTP status
-    /slow?s=<sec>    answers after <sec> seconds (at most 30)
+    /status/<code>       an HTML page with that HTTP status
+    /slow?s=<sec>        answers after <sec> seconds (at most 30)
+    /redirect?n=&to=     a chain of n redirects ending at `to`
+    /download/42         302 to /files/app-1.2.3.apk
+    /get?id=7            two redirects to /files/data.zip
+    /download/nohead     HEAD is refused (405); GET redirects to /files/archive.zip
+    /download/cdn        302 to another origin (localhost instead of 127.0.0.1)
+    /export/report       a CSV with Content-Disposition: attachment
+    /dl/page             an HTML page (looks like a download, is not)
+    /attachment/<name>   a PDF with Content-Disposition: attachment
+    /bin/blob.dat        application/octet-stream
+    /api/links           JSON list of links
+    /set-cookie          sets a cookie
+    /blob/report         a CSV without a file extension
+    /private-sub         a page loading subresources from 127.0.0.1
+    /headers             echoes the X-Test request header in its title
     """
+
+    server: SiteServer
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, directory=str(SITE_DIR), **kwargs)
@@ -24,38 +44,142 @@ class Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _html(self, code: int, body: str) -> None:
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    def _route(self) -> Route | None:
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        port = self.server.server_address[1]
+        html = {"Content-Type": "text/html; charset=utf-8"}
 
-    def do_GET(self) -> None:
-        path, _, query = self.path.partition("?")
+        def redirect(to: str) -> Route:
+            return 302, {"Location": to}, b""
+
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
-            self._html(code, f"<title>status {code}</title><p>status {code}</p>")
-        elif path == "/slow":
-            seconds = min(float(query.partition("=")[2] or 5), 30.0)
-            time.sleep(seconds)
-            self._html(200, "<title>slow</title>")
-        else:
-            super().do_GET()
+            return code, html, f"<title>status {code}</title><p>status {code}</p>".encode()
+        if path == "/slow":
+            time.sleep(min(float(query.get("s", ["5"])[0]), 30.0))
+            return 200, html, b"<title>slow</title>"
+        if path == "/redirect":
+            n = int(query.get("n", ["1"])[0])
+            to = query.get("to", ["/"])[0]
+            return redirect(f"/redirect?n={n - 1}&to={to}" if n > 1 else to)
+        if path == "/download/42":
+            return redirect("/files/app-1.2.3.apk")
+        if path == "/get":
+            return redirect("/redirect?n=1&to=/files/data.zip")
+        if path == "/download/nohead":
+            if self.command == "HEAD":
+                return 405, {"Allow": "GET"}, b""
+            return redirect("/files/archive.zip")
+        if path == "/download/cdn":
+            return redirect(f"http://localhost:{port}/files/cdn.bin")
+        if path == "/export/report":
+            return (
+                200,
+                {
+                    "Content-Type": "text/csv; charset=utf-8",
+                    "Content-Disposition": 'attachment; filename="report 2026.csv"',
+                },
+                b"a,b\n1,2\n",
+            )
+        if path == "/dl/page":
+            return 200, html, b"<title>just a page</title>"
+        if path.startswith("/attachment/"):
+            name = path.rsplit("/", 1)[1]
+            return (
+                200,
+                {
+                    "Content-Type": "application/pdf",
+                    "Content-Disposition": f'attachment; filename="{name}"',
+                },
+                b"%PDF-1.4 fixture",
+            )
+        if path == "/bin/blob.dat":
+            return 200, {"Content-Type": "application/octet-stream"}, b"\x00\x01\x02"
+        if path == "/api/links":
+            return (
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps(["/files/api.zip"]).encode(),
+            )
+        if path == "/set-cookie":
+            headers = {**html, "Set-Cookie": "session=abc; Path=/"}
+            return (
+                200,
+                headers,
+                b"<title>cookie set</title><script>localStorage.setItem('seen','yes')</script>",
+            )
+        if path == "/private-sub":
+            # A page whose subresources go to the loopback address (the page itself is served
+            # under a name mapped to 127.0.0.1 only inside Chrome).
+            body = (
+                f'<title>private-sub</title><iframe src="http://127.0.0.1:{port}/attachment/secret.pdf">'
+                f'</iframe><script>fetch("http://127.0.0.1:{port}/bin/blob.dat?secret")</script>'
+            )
+            return 200, html, body.encode()
+        if path == "/headers":
+            seen = self.headers.get("X-Test", "none")
+            return 200, html, f"<title>x-test:{seen}</title>".encode()
+        if path == "/blob/report":
+            return 200, {"Content-Type": "text/csv"}, b"a,b\n"
+        return None
+
+    def _answer(self, with_body: bool) -> None:
+        self.server.log_request(self.command, self.path, self.headers.get("Range"))
+        route = self._route()
+        if route is None:
+            if with_body:
+                super().do_GET()
+            else:
+                super().do_HEAD()
+            return
+        status, headers, body = route
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if with_body:
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(with_body=False)
+
+
+class SiteServer(ThreadingHTTPServer):
+    """Remembers every request (method, path, Range header) for assertions."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.requests: list[tuple[str, str, str | None]] = []
+        self._lock = threading.Lock()
+
+    def log_request(self, method: str, path: str, range_header: str | None) -> None:
+        with self._lock:
+            self.requests.append((method, path, range_header))
 
 
 class Site:
     """A running fixture server; `url(path)` builds absolute URLs."""
 
     def __init__(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = SiteServer()
+        self.port = self.server.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str = "/") -> str:
         return self.base + path
+
+    def requests_to(self, path: str) -> list[tuple[str, str | None]]:
+        """(method, Range header) of every request whose path starts with `path`."""
+        with self.server._lock:
+            return [(m, r) for m, p, r in self.server.requests if p.startswith(path)]
 
     def __enter__(self) -> Site:
         self.thread.start()

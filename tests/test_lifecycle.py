@@ -98,6 +98,10 @@ def test_cleanup_kills_a_process_still_using_a_stale_profile(profile_root: Path)
         ["sh", "-c", "sleep 60; true", "sh", f"--user-data-dir={stale}/profile"]
     )
     try:
+        # Until the child has exec'd, /proc shows Python's command line.
+        deadline = time.monotonic() + 5
+        while processes_using(profile_root) != [user.pid] and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert processes_using(profile_root) == [user.pid]
         assert chromeguard.cleanup_stale_profiles(profile_root) == 1
         assert user.wait(timeout=5) == -signal.SIGKILL

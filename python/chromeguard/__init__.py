@@ -30,16 +30,28 @@ from .errors import (
     ProtocolError,
     ScrapeTimeout,
 )
+from .scraping import (
+    DEFAULT_EXTENSIONS,
+    BrowserPool,
+    DownloadLink,
+    ScrapeResult,
+    scrape,
+    scrape_many,
+    shutdown,
+)
 
 __version__: str = _native.__version__
 
 __all__ = [
+    "DEFAULT_EXTENSIONS",
     "Browser",
     "BrowserClosedError",
     "BrowserLaunchError",
+    "BrowserPool",
     "ChromeGuardError",
     "Config",
     "ConfigError",
+    "DownloadLink",
     "InvalidUrlError",
     "JavascriptError",
     "NavigationError",
@@ -47,6 +59,7 @@ __all__ = [
     "OperationTimeout",
     "PoolTimeout",
     "ProtocolError",
+    "ScrapeResult",
     "ScrapeTimeout",
     "__version__",
     "cleanup_stale_profiles",
@@ -54,6 +67,9 @@ __all__ = [
     "create_browser",
     "current_config",
     "find_chrome",
+    "scrape",
+    "scrape_many",
+    "shutdown",
     "stats",
 ]
 
@@ -90,4 +106,4 @@ def _after_fork_in_child() -> None:
 
 _logging.start()
 os.register_at_fork(after_in_child=_after_fork_in_child)
-atexit.register(_native.close_all)
+atexit.register(shutdown)

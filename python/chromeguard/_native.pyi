@@ -3,12 +3,18 @@
 from os import PathLike
 from typing import final
 
+from chromeguard.config import LaunchArgs
+from chromeguard.scraping import ScrapeArgs
+
 __all__ = [
+    "DEFAULT_EXTENSIONS",
     "NativeBrowser",
+    "NativePool",
     "__version__",
     "after_fork_in_child",
     "build_profile",
     "check_extra_args",
+    "check_url",
     "cleanup_stale_profiles",
     "close_all",
     "drain_logs",
@@ -21,6 +27,8 @@ __all__ = [
 
 __version__: str
 """The package version, from Cargo.toml."""
+DEFAULT_EXTENSIONS: list[str]
+"""File extensions that make a link a download."""
 build_profile: str
 """``"release"`` or ``"debug"``: how the native module was compiled (for bug reports)."""
 
@@ -60,24 +68,26 @@ class NativeBrowser:
         """Sends a CDP command (params as JSON text) to the page's session or, with
         ``page=False``, to the browser; returns the result as JSON text."""
 
-def launch(
-    *,
-    executable_path: str | PathLike[str] | None,
-    headless: bool,
-    sandbox: bool,
-    extra_args: list[str],
-    window_size: tuple[int, int] | None,
-    user_agent: str | None,
-    proxy: str | None,
-    launch_retries: int,
-    backoff_initial: float,
-    backoff_max: float,
-    launch_timeout: float,
-    profile_root: str | PathLike[str],
-    user_data_dir: str | PathLike[str] | None,
-) -> NativeBrowser:
+def launch(options: LaunchArgs) -> NativeBrowser:
     """Launches Chrome with a private profile, serialized by the global launch mutex and
     retried with backoff. Raises `chromeguard.errors.BrowserLaunchError`."""
+
+@final
+class NativePool:
+    """A pool of warm browsers serving scrapes; wrapped by `chromeguard.BrowserPool`."""
+
+    def __new__(
+        cls, launch: LaunchArgs, size: int, max_uses: int, acquire_timeout: float
+    ) -> NativePool: ...
+    def scrape(self, url: str, options: ScrapeArgs) -> str:
+        """Scrapes `url` (checked against the URL policy first); returns the result as JSON."""
+    def stats(self) -> dict[str, int]:
+        """The pool's counters."""
+    def close(self) -> None:
+        """Closes every browser of the pool."""
+
+def check_url(url: str, allow_file_urls: bool, block_private_networks: bool) -> str:
+    """Checks `url` against the URL policy; returns it normalized or raises InvalidUrlError."""
 
 def check_extra_args(extra_args: list[str]) -> None:
     """Raises `chromeguard.errors.ConfigError` for switches chromeguard must own."""

@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _logging, _native
-from .config import resolve_config
+from .config import launch_args, resolve_config
 
 __all__ = ["Browser", "create_browser"]
 
@@ -157,19 +157,5 @@ def create_browser(**options: Any) -> Browser:
     """
     config = resolve_config(**options)
     _logging.sync_level()
-    native = _native.launch(
-        executable_path=config.executable_path,
-        headless=config.headless,
-        sandbox=config.effective_sandbox,
-        extra_args=list(config.extra_args),
-        window_size=config.window_size,
-        user_agent=config.user_agent,
-        proxy=config.proxy,
-        launch_retries=config.launch_retries,
-        backoff_initial=config.backoff_initial,
-        backoff_max=config.backoff_max,
-        launch_timeout=config.launch_timeout,
-        profile_root=config.effective_profile_root,
-        user_data_dir=config.user_data_dir,
-    )
+    native = _native.launch(launch_args(config))
     return Browser(native, config.navigation_timeout)

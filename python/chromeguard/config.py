@@ -20,6 +20,11 @@ launch_timeout          CHROMEGUARD_LAUNCH_TIMEOUT       30.0 s
 navigation_timeout      CHROMEGUARD_NAVIGATION_TIMEOUT   30.0 s
 profile_root            CHROMEGUARD_PROFILE_ROOT         <tempdir>/chromeguard-<uid>
 user_data_dir           CHROMEGUARD_USER_DATA_DIR        None: a fresh private profile per browser
+pool_size               CHROMEGUARD_POOL_SIZE            None: the number of CPUs
+max_uses                CHROMEGUARD_MAX_USES             100 contexts per pool browser
+acquire_timeout         CHROMEGUARD_ACQUIRE_TIMEOUT      30.0 s
+allow_file_urls         CHROMEGUARD_ALLOW_FILE_URLS      False
+block_private_networks  CHROMEGUARD_BLOCK_PRIVATE_NET..  False
 ======================  ===============================  ==========================================
 """
 
@@ -31,9 +36,9 @@ import os
 import shlex
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, Union
+from typing import Any, TypedDict, Union
 
 from .errors import ConfigError
 
@@ -56,6 +61,11 @@ ENV_NAMES: dict[str, str] = {
     "navigation_timeout": "CHROMEGUARD_NAVIGATION_TIMEOUT",
     "profile_root": "CHROMEGUARD_PROFILE_ROOT",
     "user_data_dir": "CHROMEGUARD_USER_DATA_DIR",
+    "pool_size": "CHROMEGUARD_POOL_SIZE",
+    "max_uses": "CHROMEGUARD_MAX_USES",
+    "acquire_timeout": "CHROMEGUARD_ACQUIRE_TIMEOUT",
+    "allow_file_urls": "CHROMEGUARD_ALLOW_FILE_URLS",
+    "block_private_networks": "CHROMEGUARD_BLOCK_PRIVATE_NETWORKS",
 }
 
 
@@ -85,6 +95,12 @@ class Config:
         navigation_timeout: seconds `Browser.get` waits for the page to load.
         profile_root: where per-browser profile directories are created (mode 0700).
         user_data_dir: a persistent profile to use instead of a fresh one; never deleted.
+        pool_size: scrapes a pool runs at once; None means the number of CPUs.
+        max_uses: browser contexts a pool browser serves before it is replaced.
+        acquire_timeout: seconds a scrape waits for room in the pool (then `PoolTimeout`).
+        allow_file_urls: let `scrape()` load ``file:`` URLs.
+        block_private_networks: refuse loopback, private, link-local and metadata addresses,
+            checked on the resolved address of every request a scrape makes.
     """
 
     executable_path: str | None
@@ -101,6 +117,11 @@ class Config:
     navigation_timeout: float
     profile_root: str | None
     user_data_dir: str | None
+    pool_size: int | None
+    max_uses: int
+    acquire_timeout: float
+    allow_file_urls: bool
+    block_private_networks: bool
 
     def __init__(
         self,
@@ -119,6 +140,11 @@ class Config:
         navigation_timeout: float = 30.0,
         profile_root: PathLike | None = None,
         user_data_dir: PathLike | None = None,
+        pool_size: int | None = None,
+        max_uses: int = 100,
+        acquire_timeout: float = 30.0,
+        allow_file_urls: bool = False,
+        block_private_networks: bool = False,
     ) -> None:
         values: dict[str, Any] = {
             "executable_path": _optional_path("executable_path", executable_path),
@@ -135,6 +161,11 @@ class Config:
             "navigation_timeout": _seconds("navigation_timeout", navigation_timeout),
             "profile_root": _optional_path("profile_root", profile_root),
             "user_data_dir": _optional_path("user_data_dir", user_data_dir),
+            "pool_size": None if pool_size is None else _positive("pool_size", pool_size),
+            "max_uses": _positive("max_uses", max_uses),
+            "acquire_timeout": _seconds("acquire_timeout", acquire_timeout),
+            "allow_file_urls": _boolean("allow_file_urls", allow_file_urls),
+            "block_private_networks": _boolean("block_private_networks", block_private_networks),
         }
         if values["backoff_max"] < values["backoff_initial"]:
             raise ConfigError(
@@ -159,6 +190,11 @@ class Config:
         if self.sandbox is not None:
             return self.sandbox
         return os.geteuid() != 0
+
+    @property
+    def effective_pool_size(self) -> int:
+        """`pool_size`, or the number of CPUs."""
+        return self.pool_size if self.pool_size is not None else (os.cpu_count() or 1)
 
     @property
     def effective_profile_root(self) -> str:
@@ -189,6 +225,12 @@ def _boolean(name: str, value: object) -> bool:
 def _count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{name} must be an integer >= 0, not {value!r}")
+    return value
+
+
+def _positive(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be an integer >= 1, not {value!r}")
     return value
 
 
@@ -255,7 +297,7 @@ _FALSE = {"0", "false", "no", "off"}
 def _parse_env(name: str, variable: str, text: str) -> Any:
     """Converts one environment variable to the option's type."""
     text = text.strip()
-    if name in ("headless", "sandbox"):
+    if name in ("headless", "sandbox", "allow_file_urls", "block_private_networks"):
         lowered = text.lower()
         if name == "sandbox" and lowered in ("", "auto"):
             return None
@@ -264,12 +306,18 @@ def _parse_env(name: str, variable: str, text: str) -> Any:
         if lowered in _FALSE:
             return False
         raise ConfigError(f"{variable}={text!r} is not a boolean; use 1 or 0")
-    if name == "launch_retries":
+    if name in ("launch_retries", "pool_size", "max_uses"):
         try:
             return int(text)
         except ValueError:
             raise ConfigError(f"{variable}={text!r} is not an integer") from None
-    if name in ("backoff_initial", "backoff_max", "launch_timeout", "navigation_timeout"):
+    if name in (
+        "backoff_initial",
+        "backoff_max",
+        "launch_timeout",
+        "navigation_timeout",
+        "acquire_timeout",
+    ):
         try:
             return float(text)
         except ValueError:
@@ -304,7 +352,8 @@ def configure(**options: Any) -> Config:
     """Sets process-wide defaults for later calls and returns the resulting configuration.
 
     Environment variables still override these, and keyword options of each call override
-    both. Options are validated at once.
+    both. Options are validated at once. The default scrape pool is closed, so the next
+    `scrape()` starts one with the new settings.
 
     >>> chromeguard.configure(launch_retries=4, navigation_timeout=15).launch_retries
     4
@@ -315,7 +364,17 @@ def configure(**options: Any) -> Config:
         Config(**candidate)
         _configured.clear()
         _configured.update(candidate)
+    for listener in _listeners:
+        listener()
     return resolve_config()
+
+
+_listeners: list[Callable[[], None]] = []
+
+
+def on_configure(listener: Callable[[], None]) -> None:
+    """Calls `listener` after every successful `configure()`."""
+    _listeners.append(listener)
 
 
 def current_config() -> Config:
@@ -335,3 +394,40 @@ def reset_configuration() -> None:
     """Forgets everything set with `configure()` (for tests and long-lived reconfiguration)."""
     with _lock:
         _configured.clear()
+
+
+class LaunchArgs(TypedDict):
+    """Launch options as the native core takes them."""
+
+    executable_path: str | None
+    headless: bool
+    sandbox: bool
+    extra_args: list[str]
+    window_size: tuple[int, int] | None
+    user_agent: str | None
+    proxy: str | None
+    launch_retries: int
+    backoff_initial: float
+    backoff_max: float
+    launch_timeout: float
+    profile_root: str
+    user_data_dir: str | None
+
+
+def launch_args(config: Config) -> LaunchArgs:
+    """The launch options of `config` as the native core takes them."""
+    return {
+        "executable_path": config.executable_path,
+        "headless": config.headless,
+        "sandbox": config.effective_sandbox,
+        "extra_args": list(config.extra_args),
+        "window_size": config.window_size,
+        "user_agent": config.user_agent,
+        "proxy": config.proxy,
+        "launch_retries": config.launch_retries,
+        "backoff_initial": config.backoff_initial,
+        "backoff_max": config.backoff_max,
+        "launch_timeout": config.launch_timeout,
+        "profile_root": config.effective_profile_root,
+        "user_data_dir": config.user_data_dir,
+    }
