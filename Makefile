@@ -56,8 +56,10 @@ test: chrome install lint ## Everything the tests need, then all tests (Rust and
 	$(PY) -m pytest
 
 .PHONY: bench
-bench: chrome install ## Benchmarks, printed as tables
+bench: chrome install ## Benchmarks, printed as tables (Selenium and Playwright compared when installable)
+	-$(PY) -m pip install -q selenium playwright
 	$(PY) benches/bench_launch.py
+	$(PY) benches/bench_scrape.py
 
 .PHONY: format
 format: deps ## Format Rust and Python sources

@@ -25,7 +25,7 @@ use crate::transport::Interrupt;
 /// Contexts one browser serves at once; more scrapes than this get another browser.
 pub const CONTEXTS_PER_BROWSER: usize = 4;
 /// Fresh pages kept ready per browser.
-const SPARE_PAGES: usize = 1;
+const SPARE_PAGES: usize = 2;
 /// How often a waiting caller wakes up to honour Ctrl-C.
 const WAKE_EVERY: Duration = Duration::from_millis(100);
 
@@ -275,8 +275,10 @@ impl Inner {
                     spare: slot.spares.pop(),
                 };
                 state.in_flight += 1;
-                // The warmer is woken when this scrape ends, not now: opening a page competes
-                // with this scrape's own page load for the CPU.
+                drop(state);
+                // Wake the warmer now: the next scrape finds its page ready only if opening it
+                // starts while this one runs.
+                self.changed.notify_all();
                 return Ok((Some(claim), dead));
             }
             let serving = state.slots.iter().filter(|s| s.serves()).count();
