@@ -55,6 +55,8 @@ class BarePipeChrome:
             # close_fds would close 3 and 4 after preexec_fn; every other fd is close-on-exec.
             close_fds=False,
             preexec_fn=child_fds,
+            # Chrome's socket dirs go to TMPDIR: keep them inside the profile, removed with it.
+            env={**os.environ, "TMPDIR": self.profile},
             start_new_session=True,
         )
         for fd in (to_chrome_r, from_chrome_w, fd3, fd4):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from types import TracebackType
 from typing import Any
 
 from . import _logging, _native
+from ._closing import Closing
 from .config import launch_args, resolve_config
 
 __all__ = ["Browser", "create_browser"]
@@ -15,7 +15,7 @@ __all__ = ["Browser", "create_browser"]
 _SCRIPT_TIMEOUT = 30.0
 
 
-class Browser:
+class Browser(Closing):
     """A running Chrome with a private profile; create it with `create_browser()`.
 
     Use it as a context manager, or call `close()` (alias `quit()`): Chrome and all its helper
@@ -128,17 +128,6 @@ class Browser:
 
     def quit(self) -> None:
         """Alias of `close()` (Selenium's name)."""
-        self.close()
-
-    def __enter__(self) -> Browser:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
         self.close()
 
     def __repr__(self) -> str:

@@ -9,10 +9,10 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal, TypedDict, Union
 
 from . import _logging, _native
+from ._closing import Closing
 from .config import Config, launch_args, on_configure, resolve_config
 from .errors import ChromeGuardError, ConfigError
 
@@ -214,7 +214,7 @@ def _result(data: dict[str, Any]) -> ScrapeResult:
     return ScrapeResult(**data)
 
 
-class BrowserPool:
+class BrowserPool(Closing):
     """Warm browsers that serve scrapes, each scrape in a fresh browser context.
 
     `size` scrapes run at once (default: the number of CPUs); how they map onto browsers is the
@@ -311,17 +311,6 @@ class BrowserPool:
     def close(self) -> None:
         """Closes every browser of the pool; later scrapes raise `BrowserClosedError`."""
         self._native.close()
-
-    def __enter__(self) -> BrowserPool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 _default_lock = threading.Lock()
