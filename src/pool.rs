@@ -20,12 +20,14 @@ use crate::errors::{Error, Result, TimeoutKind};
 use crate::launcher;
 use crate::options::LaunchOptions;
 use crate::scrape::{self, ScrapeOptions, ScrapeOutcome};
-use crate::transport::Interrupt;
+use crate::transport::{Interrupt, Uninterruptible};
 
 /// Contexts one browser serves at once; more scrapes than this get another browser.
 pub const CONTEXTS_PER_BROWSER: usize = 4;
 /// Fresh pages kept ready per browser.
 const SPARE_PAGES: usize = 2;
+/// A browser that cannot count its contexts this fast is left out of `stats()`.
+const STATS_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often a waiting caller wakes up to honour Ctrl-C.
 const WAKE_EVERY: Duration = Duration::from_millis(100);
 
@@ -75,6 +77,9 @@ pub struct PoolStats {
     pub browsers_replaced: u64,
     pub browsers_recycled: u64,
     pub warm_hits: u64,
+    /// Browser contexts open in the pool's browsers now (spare pages included).
+    pub contexts: u64,
+    pub spare_pages: u64,
 }
 
 struct Inner {
@@ -177,11 +182,33 @@ impl Pool {
         }
     }
 
+    /// The pool's counters; `contexts` asks each browser how many contexts it has open.
     pub fn stats(&self) -> PoolStats {
-        let state = self.inner.state.lock();
+        let browsers: Vec<Browser> = {
+            let state = self.inner.state.lock();
+            let mut stats = self.inner.stats.lock();
+            stats.browsers = state.slots.len();
+            stats.in_use = state.in_flight;
+            stats.spare_pages = state.slots.iter().map(|s| s.spares.len() as u64).sum();
+            state.slots.iter().map(|s| s.browser.clone()).collect()
+        };
+        let contexts = browsers
+            .iter()
+            .filter_map(|b| b.connection().ok())
+            .filter_map(|c| {
+                c.call(
+                    None,
+                    "Target.getBrowserContexts",
+                    serde_json::Value::Null,
+                    STATS_TIMEOUT,
+                    &Uninterruptible,
+                )
+                .ok()
+            })
+            .map(|reply| reply["browserContextIds"].as_array().map_or(0, Vec::len) as u64)
+            .sum();
         let mut stats = self.inner.stats.lock().clone();
-        stats.browsers = state.slots.len();
-        stats.in_use = state.in_flight;
+        stats.contexts = contexts;
         stats
     }
 

@@ -23,10 +23,24 @@ from ._site import Site
 RESOLVER_RULES = "--host-resolver-rules=MAP public.test 127.0.0.1, MAP *.invalid ~NOTFOUND"
 
 
+def stray_contexts(pool: BrowserPool) -> int:
+    """Contexts open beyond the spare pages, once the warmer is done (or after 2 s)."""
+    deadline = time.monotonic() + 2
+    while True:
+        stats = pool.stats()
+        stray = stats["contexts"] - stats["spare_pages"]
+        if stray == 0 or time.monotonic() > deadline:
+            return stray
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def pool() -> Iterator[BrowserPool]:
+    """A pool for the test; afterwards no scrape may have left a context open."""
     with BrowserPool(size=4, extra_args=[RESOLVER_RULES]) as running:
         yield running
+        assert running.stats()["in_use"] == 0
+        assert stray_contexts(running) == 0
 
 
 def by_url(result: ScrapeResult) -> dict[str, DownloadLink]:

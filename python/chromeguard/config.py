@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, TypedDict, Union
 
+from . import _native
 from .errors import ConfigError
 
 __all__ = ["Config", "configure", "current_config", "resolve_config"]
@@ -284,8 +285,6 @@ def _extra_args(value: object) -> tuple[str, ...]:
     for arg in args:
         if not isinstance(arg, str):
             raise ConfigError(f"extra_args must be a list of strings; {arg!r} is not one")
-    from . import _native
-
     _native.check_extra_args(list(args))
     return args
 

@@ -14,7 +14,7 @@ from typing import Any, Literal, TypedDict, Union
 from . import _logging, _native
 from ._closing import Closing
 from .config import Config, launch_args, on_configure, resolve_config
-from .errors import ChromeGuardError, ConfigError
+from .errors import ChromeGuardError, ConfigError, InvalidUrlError
 
 __all__ = [
     "DEFAULT_EXTENSIONS",
@@ -292,8 +292,6 @@ class BrowserPool(Closing):
             except ChromeGuardError as exc:
                 return exc
             except TypeError as exc:
-                from .errors import InvalidUrlError
-
                 return InvalidUrlError(str(exc))
 
         if not todo:
@@ -305,7 +303,8 @@ class BrowserPool(Closing):
 
     def stats(self) -> dict[str, int]:
         """size, browsers, in_use, scrapes, failures, retries, browsers_launched,
-        browsers_replaced, browsers_recycled, warm_hits."""
+        browsers_replaced, browsers_recycled, warm_hits, spare_pages, and contexts (browser
+        contexts open in the pool's browsers now, spare pages included)."""
         return self._native.stats()
 
     def close(self) -> None:
