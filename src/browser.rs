@@ -248,14 +248,17 @@ impl Shared {
             self.stderr.wait_ended(CLOSE_GRACE);
         }
         let pgid = self.pid as i32;
-        if !process::kill_group_and_wait(pgid, KILL_WAIT) {
-            log::warn!("Chrome process group {pgid} still has members after SIGKILL");
-        }
         if let Some(mut child) = self.child.lock().take() {
-            let _ = child.wait();
+            let stderr = &self.stderr;
+            if !process::end_group(
+                pgid,
+                &mut child,
+                |limit| stderr.wait_ended(limit),
+                KILL_WAIT,
+            ) {
+                log::warn!("Chrome process group {pgid} still has members after SIGKILL");
+            }
         }
-        process::reap_group(pgid);
-        self.stderr.wait_ended(KILL_WAIT);
         stats::drop_one(&STATS.active_browsers);
         stats::bump(&STATS.browsers_closed);
         let removed = match self.profile.lock().take() {

@@ -239,9 +239,12 @@ fn start(
         None => StderrTail::default(),
     };
     let abandon = |mut child: std::process::Child, failed: Failed| -> Failed {
-        process::kill_group_and_wait(pid as i32, FAILED_START_DRAIN);
-        let _ = child.wait();
-        stderr.wait_ended(FAILED_START_DRAIN);
+        process::end_group(
+            pid as i32,
+            &mut child,
+            |limit| stderr.wait_ended(limit),
+            FAILED_START_DRAIN,
+        );
         let stderr_tail = stderr.text();
         let reason = match failed.reason {
             LaunchFailure::Crashed => crate::retry::classify_exit(&stderr_tail),

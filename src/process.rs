@@ -111,9 +111,26 @@ pub fn reap_group(pgid: i32) {
     }
 }
 
+/// Ends process group `pgid`, led by `child`: SIGKILL to the group, the leader reaped, then a
+/// wait through `all_released` (an event: every member has let go of a pipe they all inherited)
+/// rather than polling. Only members that closed that pipe themselves are polled for.
+/// Returns whether the group is gone.
+pub fn end_group(
+    pgid: i32,
+    child: &mut std::process::Child,
+    all_released: impl FnOnce(Duration) -> bool,
+    limit: Duration,
+) -> bool {
+    kill_group(pgid, libc::SIGKILL);
+    let _ = child.wait();
+    all_released(limit);
+    reap_group(pgid);
+    group_members(pgid).is_empty() || kill_group_and_wait(pgid, limit)
+}
+
 /// Kills group `pgid` and waits, up to `limit`, until none of its members is left.
 /// Returns whether the group is gone.
-pub fn kill_group_and_wait(pgid: i32, limit: Duration) -> bool {
+fn kill_group_and_wait(pgid: i32, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     let mut pause = Duration::from_micros(200);
     loop {

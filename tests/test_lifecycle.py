@@ -18,6 +18,7 @@ import chromeguard
 from chromeguard import _logging
 
 from ._procs import processes_using
+from ._site import Site
 
 
 def _run_child(code: str, profile_root: Path) -> subprocess.Popen[str]:
@@ -178,3 +179,27 @@ def test_rust_records_reach_python_logging(caplog: pytest.LogCaptureFixture) -> 
         assert not [r for r in caplog.records if r.levelno < logging.WARNING]
     finally:
         logger.setLevel(logging.NOTSET)
+
+
+def test_ctrl_c_interrupts_a_slow_navigation(profile_root: Path, site: Site) -> None:
+    child = _run_child(
+        f"""
+        import chromeguard
+        browser = chromeguard.create_browser(navigation_timeout=60)
+        print("ready", flush=True)
+        browser.get("{site.url("/slow?s=30")}")
+        """,
+        profile_root,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    started = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    child.wait(timeout=20)
+    child.stdout.close()
+    # An uncaught KeyboardInterrupt ends Python with SIGINT's status.
+    assert child.returncode == -signal.SIGINT
+    assert time.monotonic() - started < 5, "the wait wakes up for Ctrl-C"
+    assert _wait_no_chrome(profile_root, 2.0) == []
+    assert list(profile_root.iterdir()) == [], "closed at exit"
