@@ -92,6 +92,7 @@ fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
         Error::InvalidOption(_) => python_error(py, "ConfigError", message, &[]),
         Error::InvalidUrl(_) => python_error(py, "InvalidUrlError", message, &[]),
         Error::BrowserClosed(_) => python_error(py, "BrowserClosedError", message, &[]),
+        Error::NoPage(_) => python_error(py, "NoSuchWindowException", message, &[]),
         Error::Navigation {
             ref url,
             ref error_text,
@@ -223,6 +224,51 @@ impl NativeBrowser {
         }
     }
 
+    /// Reloads the page and waits for it.
+    fn reload(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let timeout = seconds(timeout, "timeout")?;
+        let browser = &self.browser;
+        blocking(py, |interrupt| {
+            browser
+                .page()?
+                .command_then_load("Page.reload", Value::Null, timeout, interrupt)
+        })
+    }
+
+    /// Moves `delta` entries through the history and waits for the page.
+    fn go_history(&self, py: Python<'_>, delta: i64, timeout: f64) -> PyResult<()> {
+        let timeout = seconds(timeout, "timeout")?;
+        let browser = &self.browser;
+        blocking(py, |interrupt| {
+            browser.page()?.go_history(delta, timeout, interrupt)
+        })
+    }
+
+    /// The ids of the browser's pages.
+    fn page_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let browser = &self.browser;
+        blocking(py, |_| browser.page_ids())
+    }
+
+    /// The id of the current page, or None after it was closed.
+    fn current_page_id(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        match self.browser.page() {
+            Ok(page) => Ok(Some(page.target_id.clone())),
+            Err(Error::NoPage(_)) => Ok(None),
+            Err(err) => Err(to_py_err(py, err)),
+        }
+    }
+
+    fn switch_page(&self, py: Python<'_>, target_id: &str) -> PyResult<()> {
+        let browser = &self.browser;
+        blocking(py, |_| browser.switch_page(target_id))
+    }
+
+    fn close_page(&self, py: Python<'_>) -> PyResult<()> {
+        let browser = &self.browser;
+        blocking(py, |_| browser.close_page())
+    }
+
     fn evaluate(
         &self,
         py: Python<'_>,
@@ -330,6 +376,7 @@ struct ScrapeArgs {
     headers: Vec<(String, String)>,
     user_agent: Option<String>,
     cookies_json: String,
+    init_script: Option<String>,
     allow_file_urls: bool,
     block_private_networks: bool,
 }
@@ -352,6 +399,7 @@ impl ScrapeArgs {
                 Value::Array(cookies) => cookies,
                 _ => return Err(PyValueError::new_err("cookies must be a JSON list")),
             },
+            init_script: self.init_script,
             policy: UrlPolicy {
                 allow_file_urls: self.allow_file_urls,
                 block_private_networks: self.block_private_networks,

@@ -20,7 +20,7 @@ use crate::process;
 use crate::profile::ProfileDir;
 use crate::stats::{self, STATS};
 use crate::stderr_tail::StderrTail;
-use crate::transport::{Connection, Uninterruptible};
+use crate::transport::{Connection, Incoming, Uninterruptible};
 
 /// How long Chrome gets to shut down by itself (it flushes a persistent profile) before the
 /// process group is killed.
@@ -207,11 +207,66 @@ impl Browser {
     /// The page that navigation and scripts act on.
     pub fn page(&self) -> Result<Arc<Page>> {
         self.ensure_open()?;
-        self.shared
-            .page
-            .lock()
-            .clone()
-            .ok_or_else(|| Error::BrowserClosed("this browser has no open page".into()))
+        self.shared.page.lock().clone().ok_or_else(|| {
+            Error::NoPage("the current window was closed; switch_to.window() to another one".into())
+        })
+    }
+
+    /// The ids of the browser's pages (tabs), in Chrome's order.
+    pub fn page_ids(&self) -> Result<Vec<String>> {
+        let targets = self.connection()?.call(
+            None,
+            "Target.getTargets",
+            Value::Null,
+            COMMAND_TIMEOUT,
+            &Uninterruptible,
+        )?;
+        Ok(targets["targetInfos"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|info| info["type"] == "page")
+            .filter_map(|info| info["targetId"].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// Makes the page `target_id` the one navigation and scripts act on.
+    pub fn switch_page(&self, target_id: &str) -> Result<()> {
+        if !self.page_ids()?.iter().any(|id| id == target_id) {
+            return Err(Error::NoPage(format!(
+                "no window with handle {target_id:?}; see window_handles"
+            )));
+        }
+        let page = Page::attach(Arc::clone(&self.shared.connection), target_id.to_owned())?;
+        *self.shared.page.lock() = Some(Arc::new(page));
+        Ok(())
+    }
+
+    /// Closes the current page; afterwards there is no current page until `switch_page`.
+    pub fn close_page(&self) -> Result<()> {
+        let page = self.page()?;
+        let connection = self.connection()?;
+        // Wait for Chrome to report the target gone, so that window_handles no longer lists it.
+        let events = connection.subscribe(None);
+        let discover = |on: bool| {
+            connection.call(
+                None,
+                "Target.setDiscoverTargets",
+                serde_json::json!({ "discover": on }),
+                COMMAND_TIMEOUT,
+                &Uninterruptible,
+            )
+        };
+        discover(true)?;
+        page.close()?;
+        *self.shared.page.lock() = None;
+        let deadline = std::time::Instant::now() + COMMAND_TIMEOUT;
+        events.pump(deadline, &Uninterruptible, &mut |incoming| {
+            Ok(matches!(incoming, Incoming::Event(ref e)
+                if e.method == "Target.targetDestroyed" && e.params["targetId"] == page.target_id.as_str()))
+        })?;
+        discover(false)?;
+        Ok(())
     }
 
     /// The browser-level CDP connection.

@@ -58,6 +58,8 @@ pub enum Error {
     InvalidOption(String),
     InvalidUrl(String),
     BrowserClosed(String),
+    /// The current page (window) was closed.
+    NoPage(String),
     Navigation {
         url: String,
         error_text: String,
@@ -86,7 +88,7 @@ impl fmt::Display for Error {
                 message, attempts, ..
             } => write!(f, "{message} (after {attempts} attempt(s))"),
             Self::InvalidOption(msg) | Self::InvalidUrl(msg) => f.write_str(msg),
-            Self::BrowserClosed(msg) => f.write_str(msg),
+            Self::BrowserClosed(msg) | Self::NoPage(msg) => f.write_str(msg),
             Self::Navigation { url, error_text } => write!(
                 f,
                 "navigation to {url} failed with {error_text}; check that the host is reachable from this machine"

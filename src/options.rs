@@ -72,7 +72,8 @@ const BASE_ARGS: [&str; 17] = [
     "--password-store=basic",
     "--use-mock-keychain",
     "--mute-audio",
-    "--disable-features=Translate,MediaRouter,OptimizationHints,DialMediaRouteProvider",
+    // The back/forward cache restores pages without a load event, which back() waits for.
+    "--disable-features=Translate,MediaRouter,OptimizationHints,DialMediaRouteProvider,BackForwardCache",
 ];
 
 /// The full command line (without the executable) for one browser.

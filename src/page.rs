@@ -177,6 +177,62 @@ impl Page {
         }
     }
 
+    /// Runs a command that may navigate (reload, history) and waits for the main frame's load
+    /// event, or for a same-document navigation.
+    pub fn command_then_load(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+        interrupt: &dyn Interrupt,
+    ) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let events = self.connection.subscribe(Some(&self.session_id));
+        self.command_with(method, params, timeout, interrupt)?;
+        loop {
+            let Some(incoming) = events.next_before(deadline, interrupt)? else {
+                return Err(Error::Timeout {
+                    kind: TimeoutKind::Navigation,
+                    what: format!("the page load after {method}"),
+                    after: timeout,
+                });
+            };
+            if let Incoming::Event(event) = incoming {
+                let main = event.params["frameId"] == self.target_id.as_str();
+                match event.method.as_str() {
+                    "Page.loadEventFired" => return Ok(()),
+                    "Page.navigatedWithinDocument" if main => return Ok(()),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Goes `delta` entries back (negative) or forward in the page's history and waits for
+    /// the page; does nothing at either end of the history, as browsers do.
+    pub fn go_history(
+        &self,
+        delta: i64,
+        timeout: Duration,
+        interrupt: &dyn Interrupt,
+    ) -> Result<()> {
+        let history = self.command("Page.getNavigationHistory", Value::Null)?;
+        let current = history["currentIndex"].as_i64().unwrap_or(0);
+        let entries = history["entries"].as_array().cloned().unwrap_or_default();
+        let Some(entry) = usize::try_from(current + delta)
+            .ok()
+            .and_then(|index| entries.get(index))
+        else {
+            return Ok(());
+        };
+        self.command_then_load(
+            "Page.navigateToHistoryEntry",
+            json!({ "entryId": entry["id"] }),
+            timeout,
+            interrupt,
+        )
+    }
+
     /// Evaluates `expression` and returns its JSON value (`undefined` becomes null). A thrown
     /// exception is a `Javascript` error carrying its description.
     pub fn evaluate(

@@ -45,6 +45,8 @@ pub struct ScrapeOptions {
     pub user_agent: Option<String>,
     /// CDP `Network.CookieParam` objects.
     pub cookies: Vec<Value>,
+    /// Runs in every document of the page before its own scripts (restores localStorage).
+    pub init_script: Option<String>,
     pub policy: UrlPolicy,
 }
 
@@ -353,6 +355,12 @@ pub fn scrape(
     if !opts.cookies.is_empty() {
         setup.push(("Network.setCookies", json!({ "cookies": opts.cookies })));
     }
+    if let Some(source) = &opts.init_script {
+        setup.push((
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": source }),
+        ));
+    }
     if opts.policy.block_private_networks {
         setup.push((
             "Fetch.enable",
@@ -649,6 +657,7 @@ mod tests {
             headers: vec![],
             user_agent: None,
             cookies: vec![],
+            init_script: None,
             policy: UrlPolicy::default(),
         }
     }

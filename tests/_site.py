@@ -34,6 +34,8 @@ class Handler(SimpleHTTPRequestHandler):
     /blob/report         a CSV without a file extension
     /private-sub         a page loading subresources from 127.0.0.1
     /headers             echoes the X-Test request header in its title
+    /login               logs in: an HttpOnly session cookie and a localStorage token
+    /account             shows the session cookie and the token in its title
     """
 
     server: SiteServer
@@ -116,6 +118,20 @@ class Handler(SimpleHTTPRequestHandler):
                 f'<title>private-sub</title><iframe src="http://127.0.0.1:{port}/attachment/secret.pdf">'
                 f'</iframe><script>fetch("http://127.0.0.1:{port}/bin/blob.dat?secret")</script>'
             )
+            return 200, html, body.encode()
+        if path == "/login":
+            headers = {**html, "Set-Cookie": "session=s3cret; Path=/; HttpOnly"}
+            body = b"<title>logged in</title><script>localStorage.setItem('token', 't1')</script>"
+            return 200, headers, body
+        if path == "/account":
+            cookies = self.headers.get("Cookie", "")
+            session = "anonymous"
+            for part in cookies.split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == "session":
+                    session = value
+            script = "document.title += ';token:' + (localStorage.getItem('token') || 'none')"
+            body = f"<title>account:{session}</title><script>{script}</script>"
             return 200, html, body.encode()
         if path == "/headers":
             seen = self.headers.get("X-Test", "none")

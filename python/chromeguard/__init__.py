@@ -16,6 +16,7 @@ from typing import Any
 from . import _logging, _native
 from .browser import Browser, create_browser
 from .config import Config, configure, current_config
+from .element import By, Keys, WebElement
 from .errors import (
     BrowserClosedError,
     BrowserLaunchError,
@@ -39,6 +40,7 @@ from .scraping import (
     scrape_many,
     shutdown,
 )
+from .storage import SessionStore
 
 __version__: str = _native.__version__
 
@@ -48,12 +50,14 @@ __all__ = [
     "BrowserClosedError",
     "BrowserLaunchError",
     "BrowserPool",
+    "By",
     "ChromeGuardError",
     "Config",
     "ConfigError",
     "DownloadLink",
     "InvalidUrlError",
     "JavascriptError",
+    "Keys",
     "NavigationError",
     "NavigationTimeout",
     "OperationTimeout",
@@ -61,6 +65,8 @@ __all__ = [
     "ProtocolError",
     "ScrapeResult",
     "ScrapeTimeout",
+    "SessionStore",
+    "WebElement",
     "__version__",
     "cleanup_stale_profiles",
     "configure",

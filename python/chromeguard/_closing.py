@@ -10,11 +10,11 @@ _T = TypeVar("_T", bound="Closing")
 
 
 class Closing(ABC):
-    """``with`` support for a class with an idempotent `close()`."""
+    """``with`` support: leaving the block calls `_finish()`, which releases everything."""
 
     @abstractmethod
-    def close(self) -> None:
-        """Releases what the object holds."""
+    def _finish(self) -> None:
+        """Releases everything the object holds; idempotent."""
 
     def __enter__(self: _T) -> _T:
         return self
@@ -25,4 +25,4 @@ class Closing(ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self._finish()

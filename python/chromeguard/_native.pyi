@@ -62,6 +62,18 @@ class NativeBrowser:
         """Navigates the page and waits for the lifecycle event `wait_until`
         (``domcontentloaded``, ``load`` or ``networkidle``). Returns ``"loaded"``,
         ``"same_document"`` or ``"aborted"`` (the response was a download)."""
+    def reload(self, timeout: float) -> None:
+        """Reloads the page and waits for its load event."""
+    def go_history(self, delta: int, timeout: float) -> None:
+        """Moves `delta` entries through the history and waits for the page."""
+    def page_ids(self) -> list[str]:
+        """Ids of the browser's pages (tabs)."""
+    def current_page_id(self) -> str | None:
+        """Id of the current page, None after it was closed."""
+    def switch_page(self, target_id: str) -> None:
+        """Makes page `target_id` current."""
+    def close_page(self) -> None:
+        """Closes the current page."""
     def evaluate(self, expression: str, await_promise: bool, timeout: float) -> str:
         """Evaluates `expression` in the page; returns its value as JSON text."""
     def command(self, method: str, params: str, timeout: float, page: bool = True) -> str:

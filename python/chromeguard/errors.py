@@ -8,20 +8,31 @@ from __future__ import annotations
 
 from typing import Literal
 
+try:
+    from selenium.common import exceptions as _selenium
+except ImportError:
+    _selenium = None  # type: ignore[assignment]
+
 __all__ = [
     "BrowserClosedError",
     "BrowserLaunchError",
     "ChromeGuardError",
     "ConfigError",
+    "InvalidArgumentException",
     "InvalidUrlError",
     "JavascriptError",
+    "JavascriptException",
     "LaunchFailureReason",
     "NavigationError",
     "NavigationTimeout",
+    "NoSuchWindowException",
     "OperationTimeout",
     "PoolTimeout",
     "ProtocolError",
     "ScrapeTimeout",
+    "SessionNotCreatedException",
+    "TimeoutException",
+    "WebDriverException",
 ]
 
 LaunchFailureReason = Literal[
@@ -30,8 +41,37 @@ LaunchFailureReason = Literal[
 """Why a launch failed: the values of `BrowserLaunchError.reason`."""
 
 
+def _selenium_base(name: str) -> tuple[type[Exception], ...]:
+    """Selenium's exception class `name` when Selenium is importable, so that code written
+    against Selenium (``except TimeoutException:``) catches chromeguard's errors too."""
+    found = getattr(_selenium, name, None) if _selenium is not None else None
+    return (found,) if isinstance(found, type) and issubclass(found, Exception) else ()
+
+
 class ChromeGuardError(Exception):
     """Base class of every chromeguard error."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        # Selenium's exceptions keep their message here.
+        self.msg = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class WebDriverException(ChromeGuardError, *_selenium_base("WebDriverException")):  # type: ignore[misc]
+    """Base of the errors with Selenium's names (see `chromeguard.exceptions`); also Selenium's
+    ``WebDriverException`` when Selenium is installed."""
+
+
+class TimeoutException(WebDriverException, *_selenium_base("TimeoutException")):  # type: ignore[misc]
+    """Something did not happen in time (Selenium's name)."""
+
+
+class SessionNotCreatedException(WebDriverException, *_selenium_base("SessionNotCreatedException")):  # type: ignore[misc]
+    """A browser could not be started (Selenium's name)."""
 
 
 class ConfigError(ChromeGuardError, ValueError):
@@ -43,7 +83,7 @@ class ConfigError(ChromeGuardError, ValueError):
     """
 
 
-class BrowserLaunchError(ChromeGuardError):
+class BrowserLaunchError(SessionNotCreatedException):
     """Chrome could not be started.
 
     Attributes:
@@ -75,15 +115,23 @@ class BrowserLaunchError(ChromeGuardError):
         return text
 
 
-class BrowserClosedError(ChromeGuardError):
+class BrowserClosedError(WebDriverException):
     """The browser was closed (or Chrome exited); create a new one."""
 
 
-class InvalidUrlError(ChromeGuardError, ValueError):
+class InvalidArgumentException(WebDriverException, *_selenium_base("InvalidArgumentException")):  # type: ignore[misc]
+    """An argument is invalid (Selenium's name)."""
+
+
+class InvalidUrlError(InvalidArgumentException, ValueError):
     """The URL is malformed or its scheme is not allowed (also a `ValueError`)."""
 
 
-class NavigationError(ChromeGuardError):
+class NoSuchWindowException(WebDriverException, *_selenium_base("NoSuchWindowException")):  # type: ignore[misc]
+    """The window (tab) does not exist or was closed (Selenium's name)."""
+
+
+class NavigationError(WebDriverException):
     """Chrome could not load the page: DNS failure, refused or reset connection, ...
 
     Attributes:
@@ -97,7 +145,7 @@ class NavigationError(ChromeGuardError):
         self.error_text = error_text
 
 
-class OperationTimeout(ChromeGuardError, TimeoutError):
+class OperationTimeout(TimeoutException, TimeoutError):
     """An operation did not finish in time (also a `TimeoutError`)."""
 
 
@@ -113,11 +161,15 @@ class PoolTimeout(OperationTimeout):
     """No browser of the pool became free within ``acquire_timeout``."""
 
 
-class JavascriptError(ChromeGuardError):
+class JavascriptException(WebDriverException, *_selenium_base("JavascriptException")):  # type: ignore[misc]
+    """A script run in the page threw (Selenium's name)."""
+
+
+class JavascriptError(JavascriptException):
     """A script run in the page threw; the message carries the JavaScript error and stack."""
 
 
-class ProtocolError(ChromeGuardError):
+class ProtocolError(WebDriverException):
     """Chrome rejected a DevTools command.
 
     Attributes:

@@ -15,6 +15,7 @@ from . import _logging, _native
 from ._closing import Closing
 from .config import Config, launch_args, on_configure, resolve_config
 from .errors import ChromeGuardError, ConfigError, InvalidUrlError
+from .storage import cookie_params, load_state, restore_script
 
 __all__ = [
     "DEFAULT_EXTENSIONS",
@@ -96,11 +97,13 @@ class ScrapeArgs(TypedDict):
     headers: list[tuple[str, str]]
     user_agent: str | None
     cookies_json: str
+    init_script: str | None
     allow_file_urls: bool
     block_private_networks: bool
 
 
-_Options = tuple[ScrapeArgs, Union[Cookies, None]]
+# The validated options, the caller's cookies (bound to each URL later) and a stored login's.
+_Options = tuple[ScrapeArgs, Union[Cookies, None], list[dict[str, Any]]]
 
 
 def _cookie_params(cookies: Cookies | None, url: str) -> list[dict[str, Any]]:
@@ -156,8 +159,9 @@ def _scrape_args(
     headers: Mapping[str, str] | None = None,
     user_agent: str | None = None,
     cookies: Cookies | None = None,
+    storage_state: Mapping[str, Any] | str | os.PathLike[str] | None = None,
 ) -> _Options:
-    """Validates the options of one scrape; cookies are bound to each URL later."""
+    """Validates the options of one scrape."""
     if wait_until not in ("domcontentloaded", "load", "networkidle"):
         raise ConfigError(
             f'wait_until must be "domcontentloaded", "load" or "networkidle", not {wait_until!r}'
@@ -203,10 +207,16 @@ def _scrape_args(
         "headers": header_list,
         "user_agent": user_agent,
         "cookies_json": "[]",
+        "init_script": None,
         "allow_file_urls": config.allow_file_urls,
         "block_private_networks": config.block_private_networks,
     }
-    return args, cookies
+    stored: list[dict[str, Any]] = []
+    if storage_state is not None:
+        state = load_state(storage_state)
+        stored = cookie_params(state)
+        args["init_script"] = restore_script(state)
+    return args, cookies, stored
 
 
 def _result(data: dict[str, Any]) -> ScrapeResult:
@@ -268,8 +278,9 @@ class BrowserPool(Closing):
         return self._scrape_one(url, args)
 
     def _scrape_one(self, url: str, options: _Options) -> ScrapeResult:
-        args, cookies = options
-        call: ScrapeArgs = {**args, "cookies_json": json.dumps(_cookie_params(cookies, url))}
+        args, cookies, stored = options
+        params = [*stored, *_cookie_params(cookies, url)]
+        call: ScrapeArgs = {**args, "cookies_json": json.dumps(params)}
         _logging.sync_level()
         return _result(json.loads(self._native.scrape(url, call)))
 
@@ -311,6 +322,9 @@ class BrowserPool(Closing):
         """Closes every browser of the pool; later scrapes raise `BrowserClosedError`."""
         self._native.close()
 
+    def _finish(self) -> None:
+        self.close()
+
 
 _default_lock = threading.Lock()
 _default_pool: BrowserPool | None = None
@@ -351,6 +365,7 @@ def scrape(
     headers: Mapping[str, str] | None = None,
     user_agent: str | None = None,
     cookies: Cookies | None = None,
+    storage_state: Mapping[str, Any] | str | os.PathLike[str] | None = None,
 ) -> ScrapeResult:
     """Loads `url` in a fresh browser context of the default pool and returns its links and
     direct download URLs.
@@ -370,6 +385,7 @@ def scrape(
         user_agent: the User-Agent for this scrape.
         cookies: cookies to set first: ``{"name": "value"}`` for the page's URL, or a list of
             dicts with ``name``, ``value`` and optionally ``domain``, ``path``, ``secure``, ...
+        storage_state: a login to restore first (`Browser.storage_state`, `SessionStore`).
 
     Raises:
         InvalidUrlError: the URL is not an absolute http(s) URL (or is blocked by policy).
@@ -391,6 +407,7 @@ def scrape(
         headers=headers,
         user_agent=user_agent,
         cookies=cookies,
+        storage_state=storage_state,
     )
 
 
