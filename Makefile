@@ -27,7 +27,7 @@ chrome: ## Install Chromium from Debian packages unless a Chrome is already ther
 $(VENV)/.deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" "pytest>=8" "pytest-timeout>=2.3" "ruff>=0.6" "mypy>=1.11"
+	$(PY) -m pip install -q "maturin>=1.5,<2" "pytest>=8" "pytest-timeout>=2.3" "ruff>=0.6" "mypy>=1.11" selenium
 	touch $@
 
 .PHONY: deps
@@ -43,8 +43,8 @@ demo: chrome install ## Find the download URLs on the bundled local site
 
 .PHONY: lint
 lint: deps ## ruff, mypy --strict, stubtest, cargo fmt --check, clippy -D warnings
-	$(VENV)/bin/ruff check python tests benches
-	$(VENV)/bin/ruff format --check python tests benches
+	$(VENV)/bin/ruff check python tests benches examples
+	$(VENV)/bin/ruff format --check python tests benches examples
 	$(VENV)/bin/mypy --strict python
 	$(PY) -m mypy.stubtest chromeguard._native
 	cargo fmt --check
@@ -64,8 +64,8 @@ bench: chrome install ## Benchmarks, printed as tables (Selenium and Playwright 
 .PHONY: format
 format: deps ## Format Rust and Python sources
 	cargo fmt
-	$(VENV)/bin/ruff format python tests benches
-	$(VENV)/bin/ruff check --fix python tests benches
+	$(VENV)/bin/ruff format python tests benches examples
+	$(VENV)/bin/ruff check --fix python tests benches examples
 
 .PHONY: clean
 clean: ## Remove build output and .venv

@@ -36,6 +36,8 @@ class Handler(SimpleHTTPRequestHandler):
     /headers             echoes the X-Test request header in its title
     /login               logs in: an HttpOnly session cookie and a localStorage token
     /account             shows the session cookie and the token in its title
+    /login-submit        the login form's target: a session cookie for the right password
+    /members             download links for logged-in users only
     """
 
     server: SiteServer
@@ -123,13 +125,23 @@ class Handler(SimpleHTTPRequestHandler):
             headers = {**html, "Set-Cookie": "session=s3cret; Path=/; HttpOnly"}
             body = b"<title>logged in</title><script>localStorage.setItem('token', 't1')</script>"
             return 200, headers, body
+        if path == "/login-submit":
+            user = query.get("user", [""])[0]
+            if query.get("password", [""])[0] != "secret" or not user:
+                return 403, html, b"<title>wrong password</title>"
+            return 302, {"Location": "/account", "Set-Cookie": f"session={user}-token; Path=/"}, b""
+        if path == "/members":
+            session = self._cookie("session")
+            if session is None:
+                return 200, html, b"<title>Members</title><p>Please log in.</p>"
+            links = "".join(
+                f'<li><a href="/files/{name}">{name}</a></li>'
+                for name in ("members-guide.pdf", "members-app.apk", "members-data.zip")
+            )
+            body = f'<title>Members</title><ul id="downloads">{links}</ul><a href="/">Home</a>'
+            return 200, html, body.encode()
         if path == "/account":
-            cookies = self.headers.get("Cookie", "")
-            session = "anonymous"
-            for part in cookies.split(";"):
-                name, _, value = part.strip().partition("=")
-                if name == "session":
-                    session = value
+            session = self._cookie("session") or "anonymous"
             script = "document.title += ';token:' + (localStorage.getItem('token') || 'none')"
             body = f"<title>account:{session}</title><script>{script}</script>"
             return 200, html, body.encode()
@@ -138,6 +150,13 @@ class Handler(SimpleHTTPRequestHandler):
             return 200, html, f"<title>x-test:{seen}</title>".encode()
         if path == "/blob/report":
             return 200, {"Content-Type": "text/csv"}, b"a,b\n"
+        return None
+
+    def _cookie(self, wanted: str) -> str | None:
+        for part in self.headers.get("Cookie", "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == wanted:
+                return value
         return None
 
     def _answer(self, with_body: bool) -> None:

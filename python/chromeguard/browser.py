@@ -15,7 +15,13 @@ from . import _logging, _native
 from ._closing import Closing
 from .config import launch_args, resolve_config
 from .element import ELEMENT_KEY, By, Keys, WebElement
-from .errors import InvalidArgumentException, JavascriptError, TimeoutException, WebDriverException
+from .errors import (
+    BrowserClosedError,
+    InvalidArgumentException,
+    JavascriptError,
+    TimeoutException,
+    WebDriverException,
+)
 from .exceptions import (
     ElementNotInteractableException,
     InvalidCookieDomainException,
@@ -509,9 +515,13 @@ class Browser(Closing):
     def close(self) -> None:
         """Closes the current window, as Selenium does; closing the last one quits the browser
         (so with one window, `close()` and `quit()` are the same). Idempotent."""
-        if not self._native.closed:
-            handles = self._native.page_ids()
-            if len(handles) > 1 and self._native.current_page_id() is not None:
+        if self._native.is_alive():
+            try:
+                others = len(self._native.page_ids()) > 1
+                current = self._native.current_page_id() is not None
+            except BrowserClosedError:
+                others = current = False
+            if others and current:
                 self._frames = ()
                 self._native.close_page()
                 return
