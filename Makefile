@@ -17,7 +17,8 @@ help: ## Show this help
 
 .PHONY: chrome
 chrome: ## Install Chromium from Debian packages unless a Chrome is already there
-	@if [ -x /usr/lib/chromium/chromium-headless-shell ] && [ -x /usr/lib/chromium/chromium ]; then \
+	@if [ -x /usr/lib/chromium/chromium-headless-shell ] && [ -x /usr/lib/chromium/chromium ] \
+		&& command -v chromedriver >/dev/null; then \
 		echo "Chromium found in /usr/lib/chromium"; \
 	else \
 		$(SUDO) apt-get update -qq && \

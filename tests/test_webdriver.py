@@ -364,3 +364,14 @@ def test_concurrent_saves_never_corrupt_a_state(tmp_path: Path) -> None:
         thread.join()
     assert store.load("shared")["cookies"][0]["name"] == "n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_unsupported_selenium_features_say_so(browser: chromeguard.Browser) -> None:
+    with pytest.raises(NotImplementedError, match="set_window_size"):
+        browser.set_window_size(800, 600)
+    with pytest.raises(NotImplementedError, match=r"switch_to\.alert"):
+        _ = browser.switch_to.alert
+    with pytest.raises(AttributeError):
+        _ = browser.no_such_thing
+    browser.find_element(By.ID, "user").click()
+    assert browser.switch_to.active_element.get_attribute("id") == "user"

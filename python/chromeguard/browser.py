@@ -8,7 +8,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from . import _logging, _native
@@ -81,6 +81,43 @@ _KEY_EVENTS: dict[str, tuple[str, str, int, str]] = {
     Keys.DOWN: ("ArrowDown", "ArrowDown", 40, ""),
     Keys.DELETE: ("Delete", "Delete", 46, ""),
 }
+# Selenium WebDriver members chromeguard does not provide: using one says so instead of failing
+# with a bare AttributeError.
+_UNSUPPORTED = frozenset(
+    {
+        "maximize_window",
+        "minimize_window",
+        "fullscreen_window",
+        "set_window_size",
+        "get_window_size",
+        "set_window_position",
+        "get_window_position",
+        "set_window_rect",
+        "get_window_rect",
+        "get_log",
+        "log_types",
+        "print_page",
+        "execute",
+        "get_downloadable_files",
+        "download_file",
+        "delete_downloadable_files",
+        "bidi_connection",
+        "add_virtual_authenticator",
+        "get_pinned_scripts",
+        "pin_script",
+        "unpin",
+        "file_detector",
+        "orientation",
+        "application_cache",
+        "network_conditions",
+        "set_network_conditions",
+        "launch_app",
+        "get_sinks",
+        "start_tab_mirroring",
+        "start_desktop_mirroring",
+        "stop_casting",
+    }
+)
 _STRATEGIES = (
     By.ID,
     By.XPATH,
@@ -534,6 +571,11 @@ class Browser(Closing):
     def _finish(self) -> None:
         self.quit()
 
+    def __getattr__(self, name: str) -> NoReturn:
+        if name in _UNSUPPORTED:
+            raise NotImplementedError(f"chromeguard does not support Selenium's {name}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"pid={self.pid}"
         return f"<chromeguard.Browser {state} profile={self.profile_dir!r}>"
@@ -561,6 +603,19 @@ class SwitchTo:
     def default_content(self) -> None:
         """Back to the top-level document."""
         self._browser._frames = ()
+
+    @property
+    def active_element(self) -> WebElement:
+        """The focused element (the body when nothing is focused)."""
+        found = self._browser.execute_script("return document.activeElement || document.body")
+        if not isinstance(found, WebElement):
+            raise NoSuchElementException("the page has no focused element")
+        return found
+
+    @property
+    def alert(self) -> Any:
+        """Not supported: JavaScript dialogs are not exposed."""
+        raise NotImplementedError("chromeguard does not support Selenium's switch_to.alert")
 
     def parent_frame(self) -> None:
         """Back to the parent of the current frame (stays at the top)."""
