@@ -116,20 +116,7 @@ impl Browser {
             },
             COMMAND_TIMEOUT,
         )?;
-        let targets = connection.call(
-            None,
-            "Target.getTargets",
-            Value::Null,
-            COMMAND_TIMEOUT,
-            &Uninterruptible,
-        )?;
-        let existing = targets["targetInfos"].as_array().and_then(|infos| {
-            infos
-                .iter()
-                .find(|info| info["type"] == "page")
-                .and_then(|info| info["targetId"].as_str())
-                .map(str::to_owned)
-        });
+        let existing = self.page_ids()?.into_iter().next();
         let page = match existing {
             Some(target_id) => Page::attach(Arc::clone(connection), target_id)?,
             None => Page::create(Arc::clone(connection))?,
