@@ -28,7 +28,7 @@ chrome: ## Install Chromium from Debian packages unless a Chrome is already ther
 $(VENV)/.deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" "pytest>=8" "pytest-timeout>=2.3" "ruff>=0.6" "mypy>=1.11" selenium
+	$(PY) -m pip install -q "maturin>=1.5,<2" "pytest>=8" "pytest-timeout>=2.3" "ruff>=0.6" "mypy>=1.11" selenium starlette httpx
 	touch $@
 
 .PHONY: deps

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use parking_lot::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -26,17 +29,50 @@ use crate::{executable, launch_lock, log_bridge};
 
 /// Lets a wait running without the GIL notice Ctrl-C: it briefly re-attaches to run Python's
 /// signal handlers and keeps the exception they raise for the caller.
-#[derive(Default)]
 struct SignalCheck {
     raised: Mutex<Option<PyErr>>,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Interrupt for SignalCheck {
     fn check(&self) -> crate::errors::Result<()> {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+        {
+            return Err(Error::Cancelled);
+        }
         Python::attach(|py| py.check_signals()).map_err(|err| {
             *self.raised.lock() = Some(err);
             Error::Interrupted
         })
+    }
+}
+
+/// Lets Python cancel a blocking call running in another thread (an asyncio task that was
+/// cancelled): the call notices within 100 ms, stops and releases what it held.
+#[pyclass(module = "chromeguard._native", name = "CancelToken", frozen)]
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+}
+
+#[pymethods]
+impl CancelToken {
+    #[new]
+    fn new() -> Self {
+        Self {
+            flag: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
     }
 }
 
@@ -120,6 +156,7 @@ fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
             python_error(py, "ProtocolError", message, &fields)
         }
         Error::Interrupted => pyo3::exceptions::PyKeyboardInterrupt::new_err(message),
+        Error::Cancelled => python_error(py, "OperationCancelled", message, &[]),
         Error::Io(_) => python_error(py, "ChromeGuardError", message, &[]),
     }
 }
@@ -129,7 +166,19 @@ fn blocking<T: Send>(
     py: Python<'_>,
     work: impl FnOnce(&dyn Interrupt) -> crate::errors::Result<T> + Send,
 ) -> PyResult<T> {
-    let check = SignalCheck::default();
+    cancellable(py, None, work)
+}
+
+/// `blocking`, also ended by `cancel`.
+fn cancellable<T: Send>(
+    py: Python<'_>,
+    cancel: Option<&CancelToken>,
+    work: impl FnOnce(&dyn Interrupt) -> crate::errors::Result<T> + Send,
+) -> PyResult<T> {
+    let check = SignalCheck {
+        raised: Mutex::new(None),
+        cancel: cancel.map(|token| Arc::clone(&token.flag)),
+    };
     let outcome = py.detach(|| work(&check));
     outcome.map_err(|err| check.into_py_err(py, err))
 }
@@ -198,30 +247,28 @@ impl NativeBrowser {
         blocking(py, |_| browser.close())
     }
 
+    #[pyo3(signature = (url, wait_until, timeout, cancel = None))]
     fn navigate(
         &self,
         py: Python<'_>,
         url: &str,
         wait_until: &str,
         timeout: f64,
+        cancel: Option<&CancelToken>,
     ) -> PyResult<&'static str> {
         let wait_until = WaitUntil::parse(wait_until).map_err(|e| to_py_err(py, e))?;
         let timeout = seconds(timeout, "timeout")?;
         let browser = &self.browser;
-        let outcome = blocking(py, |interrupt| {
+        let outcome = cancellable(py, cancel, |interrupt| {
             browser
                 .page()?
                 .navigate(url, wait_until, timeout, interrupt)
-        });
-        match outcome {
-            Ok(Navigated::Loaded) => Ok("loaded"),
-            Ok(Navigated::SameDocument) => Ok("same_document"),
-            Ok(Navigated::Aborted) => Ok("aborted"),
-            Err(err) if err.is_instance_of::<pyo3::exceptions::PyTimeoutError>(py) => Err(
-                python_error(py, "NavigationTimeout", err.value(py).to_string(), &[]),
-            ),
-            Err(err) => Err(err),
-        }
+        })?;
+        Ok(match outcome {
+            Navigated::Loaded => "loaded",
+            Navigated::SameDocument => "same_document",
+            Navigated::Aborted => "aborted",
+        })
     }
 
     /// Reloads the page and waits for it.
@@ -269,16 +316,18 @@ impl NativeBrowser {
         blocking(py, |_| browser.close_page())
     }
 
+    #[pyo3(signature = (expression, await_promise, timeout, cancel = None))]
     fn evaluate(
         &self,
         py: Python<'_>,
         expression: &str,
         await_promise: bool,
         timeout: f64,
+        cancel: Option<&CancelToken>,
     ) -> PyResult<String> {
         let timeout = seconds(timeout, "timeout")?;
         let browser = &self.browser;
-        blocking(py, |interrupt| {
+        cancellable(py, cancel, |interrupt| {
             let value = browser
                 .page()?
                 .evaluate(expression, await_promise, timeout, interrupt)?;
@@ -356,9 +405,16 @@ impl LaunchArgs {
 }
 
 #[pyfunction]
-fn launch(py: Python<'_>, options: LaunchArgs) -> PyResult<NativeBrowser> {
+#[pyo3(signature = (options, cancel = None))]
+fn launch(
+    py: Python<'_>,
+    options: LaunchArgs,
+    cancel: Option<&CancelToken>,
+) -> PyResult<NativeBrowser> {
     let options = options.into_options()?;
-    let browser = blocking(py, |interrupt| launcher::launch(&options, interrupt))?;
+    let browser = cancellable(py, cancel, |interrupt| {
+        launcher::launch(&options, interrupt)
+    })?;
     Ok(NativeBrowser { browser })
 }
 
@@ -434,14 +490,21 @@ impl NativePool {
     }
 
     /// Scrapes `url`; returns the result as JSON text.
-    fn scrape(&self, py: Python<'_>, url: &str, options: ScrapeArgs) -> PyResult<String> {
+    #[pyo3(signature = (url, options, cancel = None))]
+    fn scrape(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        options: ScrapeArgs,
+        cancel: Option<&CancelToken>,
+    ) -> PyResult<String> {
         let options = options.into_options(py)?;
         let target = options
             .policy
             .check_target(url)
             .map_err(|e| to_py_err(py, e))?;
         let pool = &self.pool;
-        blocking(py, |interrupt| {
+        cancellable(py, cancel, |interrupt| {
             let outcome = pool.scrape(&target, &options, interrupt)?;
             Ok(serde_json::to_string(&outcome)?)
         })
@@ -536,8 +599,8 @@ mod native {
     #[pymodule_export]
     use super::{
         after_fork_in_child, check_extra_args, check_url, cleanup_stale_profiles, close_all,
-        drain_logs, find_chrome, launch, log_wake_fd, set_log_level, stats, NativeBrowser,
-        NativePool,
+        drain_logs, find_chrome, launch, log_wake_fd, set_log_level, stats, CancelToken,
+        NativeBrowser, NativePool,
     };
     use pyo3::prelude::*;
 

@@ -76,6 +76,8 @@ pub enum Error {
         message: String,
     },
     Interrupted,
+    /// The caller cancelled the call (an asyncio task was cancelled).
+    Cancelled,
     Io(std::io::Error),
 }
 
@@ -105,6 +107,7 @@ impl fmt::Display for Error {
                 message,
             } => write!(f, "Chrome rejected {method}: {message} (code {code})"),
             Self::Interrupted => f.write_str("interrupted by a signal"),
+            Self::Cancelled => f.write_str("cancelled by the caller"),
             Self::Io(err) => write!(f, "I/O error: {err}"),
         }
     }

@@ -8,6 +8,7 @@ from chromeguard.scraping import ScrapeArgs
 
 __all__ = [
     "DEFAULT_EXTENSIONS",
+    "CancelToken",
     "NativeBrowser",
     "NativePool",
     "__version__",
@@ -58,7 +59,9 @@ class NativeBrowser:
         """Whether Chrome runs and its DevTools pipe is open."""
     def close(self) -> None:
         """Graceful close, bounded wait, SIGKILL of the process group, reap, profile removal."""
-    def navigate(self, url: str, wait_until: str, timeout: float) -> str:
+    def navigate(
+        self, url: str, wait_until: str, timeout: float, cancel: CancelToken | None = None
+    ) -> str:
         """Navigates the page and waits for the lifecycle event `wait_until`
         (``domcontentloaded``, ``load`` or ``networkidle``). Returns ``"loaded"``,
         ``"same_document"`` or ``"aborted"`` (the response was a download)."""
@@ -74,13 +77,31 @@ class NativeBrowser:
         """Makes page `target_id` current."""
     def close_page(self) -> None:
         """Closes the current page."""
-    def evaluate(self, expression: str, await_promise: bool, timeout: float) -> str:
+    def evaluate(
+        self,
+        expression: str,
+        await_promise: bool,
+        timeout: float,
+        cancel: CancelToken | None = None,
+    ) -> str:
         """Evaluates `expression` in the page; returns its value as JSON text."""
     def command(self, method: str, params: str, timeout: float, page: bool = True) -> str:
         """Sends a CDP command (params as JSON text) to the page's session or, with
         ``page=False``, to the browser; returns the result as JSON text."""
 
-def launch(options: LaunchArgs) -> NativeBrowser:
+@final
+class CancelToken:
+    """Cancels a blocking call from another thread: the call notices within 100 ms, stops and
+    releases what it held (raising `chromeguard.errors.OperationCancelled`)."""
+
+    def __new__(cls) -> CancelToken: ...
+    def cancel(self) -> None:
+        """Asks the call to stop."""
+    @property
+    def cancelled(self) -> bool:
+        """Whether `cancel()` was called."""
+
+def launch(options: LaunchArgs, cancel: CancelToken | None = None) -> NativeBrowser:
     """Launches Chrome with a private profile, serialized by the global launch mutex and
     retried with backoff. Raises `chromeguard.errors.BrowserLaunchError`."""
 
@@ -91,7 +112,7 @@ class NativePool:
     def __new__(
         cls, launch: LaunchArgs, size: int, max_uses: int, acquire_timeout: float
     ) -> NativePool: ...
-    def scrape(self, url: str, options: ScrapeArgs) -> str:
+    def scrape(self, url: str, options: ScrapeArgs, cancel: CancelToken | None = None) -> str:
         """Scrapes `url` (checked against the URL policy first); returns the result as JSON."""
     def stats(self) -> dict[str, int]:
         """The pool's counters."""

@@ -194,8 +194,11 @@ class Browser(Closing):
         """
         if not isinstance(url, str):
             raise TypeError(f"url must be a string, not {type(url).__name__}")
+        self._navigate(url, None)
+
+    def _navigate(self, url: str, cancel: _native.CancelToken | None) -> None:
         self._frames = ()
-        self._native.navigate(url, "load", self._navigation_timeout)
+        self._native.navigate(url, "load", self._navigation_timeout, cancel)
 
     def back(self) -> None:
         """Goes one page back in the history and waits for it (nothing at the first page)."""
@@ -656,11 +659,16 @@ def create_browser(**options: Any) -> Browser:
     Raises `BrowserLaunchError` (see its ``reason``) when Chrome cannot start, `ConfigError` for
     an invalid option.
     """
+    return launch_browser(options, None)
+
+
+def launch_browser(options: dict[str, Any], cancel: _native.CancelToken | None) -> Browser:
+    """`create_browser` that `cancel` can stop (for `chromeguard.aio`)."""
     state = options.pop("storage_state", None)
     restored = None if state is None else load_state(state)
     config = resolve_config(**options)
     _logging.sync_level()
-    native = _native.launch(launch_args(config))
+    native = _native.launch(launch_args(config), cancel)
     browser = Browser(native, config.navigation_timeout)
     if restored is not None:
         try:

@@ -26,6 +26,7 @@ __all__ = [
     "NavigationError",
     "NavigationTimeout",
     "NoSuchWindowException",
+    "OperationCancelled",
     "OperationTimeout",
     "PoolTimeout",
     "ProtocolError",
@@ -159,6 +160,10 @@ class ScrapeTimeout(OperationTimeout):
 
 class PoolTimeout(OperationTimeout):
     """No browser of the pool became free within ``acquire_timeout``."""
+
+
+class OperationCancelled(ChromeGuardError):
+    """The call was cancelled by its caller (an asyncio task that was cancelled)."""
 
 
 class JavascriptException(WebDriverException, *_selenium_base("JavascriptException")):  # type: ignore[misc]

@@ -277,12 +277,14 @@ class BrowserPool(Closing):
         args = _scrape_args(self._config, **options)
         return self._scrape_one(url, args)
 
-    def _scrape_one(self, url: str, options: _Options) -> ScrapeResult:
+    def _scrape_one(
+        self, url: str, options: _Options, cancel: _native.CancelToken | None = None
+    ) -> ScrapeResult:
         args, cookies, stored = options
         params = [*stored, *_cookie_params(cookies, url)]
         call: ScrapeArgs = {**args, "cookies_json": json.dumps(params)}
         _logging.sync_level()
-        return _result(json.loads(self._native.scrape(url, call)))
+        return _result(json.loads(self._native.scrape(url, call, cancel)))
 
     def scrape_many(
         self, urls: Iterable[str], *, concurrency: int | None = None, **options: Any
