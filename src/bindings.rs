@@ -562,6 +562,17 @@ fn cleanup_stale_profiles(py: Python<'_>, profile_root: PathBuf) -> usize {
     py.detach(|| launcher::cleanup_stale_profiles(&profile_root))
 }
 
+/// Profile directories under `profile_root` whose owner is gone (what cleanup would remove).
+#[pyfunction]
+fn find_stale_profiles(py: Python<'_>, profile_root: PathBuf) -> Vec<String> {
+    py.detach(|| {
+        crate::profile::find_stale(&profile_root)
+            .into_iter()
+            .map(|stale| stale.dir.to_string_lossy().into_owned())
+            .collect()
+    })
+}
+
 #[pyfunction]
 fn find_chrome(headless: bool) -> Option<String> {
     executable::discover(headless).map(|path| path.to_string_lossy().into_owned())
@@ -599,8 +610,8 @@ mod native {
     #[pymodule_export]
     use super::{
         after_fork_in_child, check_extra_args, check_url, cleanup_stale_profiles, close_all,
-        drain_logs, find_chrome, launch, log_wake_fd, set_log_level, stats, CancelToken,
-        NativeBrowser, NativePool,
+        drain_logs, find_chrome, find_stale_profiles, launch, log_wake_fd, set_log_level, stats,
+        CancelToken, NativeBrowser, NativePool,
     };
     use pyo3::prelude::*;
 

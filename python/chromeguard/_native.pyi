@@ -20,6 +20,7 @@ __all__ = [
     "close_all",
     "drain_logs",
     "find_chrome",
+    "find_stale_profiles",
     "launch",
     "log_wake_fd",
     "set_log_level",
@@ -130,6 +131,9 @@ def stats() -> dict[str, int]:
 
 def cleanup_stale_profiles(profile_root: str | PathLike[str]) -> int:
     """Removes profile directories whose owner process is dead; returns how many."""
+
+def find_stale_profiles(profile_root: str | PathLike[str]) -> list[str]:
+    """Profile directories whose owner process is gone (what cleanup would remove)."""
 
 def find_chrome(headless: bool) -> str | None:
     """The Chrome binary discovery would pick, or None."""
