@@ -43,10 +43,11 @@ demo: chrome install ## Find the download URLs on the bundled local site
 	$(PY) -m chromeguard.demo
 
 .PHONY: lint
-lint: deps ## ruff, mypy --strict, stubtest, cargo fmt --check, clippy -D warnings
+lint: deps ## ruff, mypy --strict (python/, examples/), stubtest, cargo fmt --check, clippy
 	$(VENV)/bin/ruff check python tests benches examples
 	$(VENV)/bin/ruff format --check python tests benches examples
-	$(VENV)/bin/mypy --strict python
+	$(VENV)/bin/mypy --strict python examples --exclude selenium_original
+	$(VENV)/bin/mypy --strict examples/legacy_backend/selenium_original/browser.py examples/legacy_backend/config.py
 	$(PY) -m mypy.stubtest chromeguard._native
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings

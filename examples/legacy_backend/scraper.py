@@ -3,6 +3,7 @@ migration: `python scraper.py URL...` prints one JSON line per page."""
 
 import json
 import sys
+from typing import Any
 
 import config
 from browser import get_browser
@@ -13,8 +14,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from session_mgr import login_if_needed
 
 
-def scrape_downloads(url: str) -> dict:
-    driver = get_browser()
+def scrape_downloads(url: str) -> dict[str, Any]:
+    # Any: the same code drives Selenium's WebDriver and chromeguard's Browser.
+    driver: Any = get_browser()
     try:
         login_if_needed(driver)
         driver.get(url)

@@ -3,6 +3,7 @@ every new browser. Ordinary Selenium code, unchanged by the migration."""
 
 import json
 import os
+from typing import Any
 
 import config
 from selenium.webdriver.common.by import By
@@ -10,7 +11,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 
-def _log_in(driver) -> None:
+def _log_in(driver: Any) -> None:
     driver.get(config.BASE_URL + "/login-form.html")
     driver.find_element(By.NAME, "user").send_keys(config.USERNAME)
     driver.find_element(By.NAME, "password").send_keys(config.PASSWORD)
@@ -20,7 +21,7 @@ def _log_in(driver) -> None:
         json.dump(driver.get_cookies(), file)
 
 
-def login_if_needed(driver) -> None:
+def login_if_needed(driver: Any) -> None:
     """Restores the saved session, or logs in and saves it."""
     if not os.path.exists(config.SESSION_FILE):
         _log_in(driver)
