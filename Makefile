@@ -28,7 +28,7 @@ chrome: ## Install Chromium from Debian packages unless a Chrome is already ther
 $(VENV)/.deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" "pytest>=8" "pytest-timeout>=2.3" "ruff>=0.6" "mypy>=1.11" selenium starlette httpx
+	$(PY) -m pip install -q "maturin>=1.5,<2" "pytest>=8" "pytest-timeout>=2.3" "ruff>=0.6" "mypy>=1.11" selenium starlette httpx celery
 	touch $@
 
 .PHONY: deps
@@ -40,7 +40,7 @@ install: deps ## Build the native module (release) and install the package into 
 
 .PHONY: demo
 demo: chrome install ## Find the download URLs on the bundled local site
-	$(PY) -m chromeguard.demo
+	$(PY) -m chromeguard demo
 
 .PHONY: lint
 lint: deps ## ruff, mypy --strict (python/, examples/), stubtest, cargo fmt --check, clippy

@@ -473,7 +473,18 @@ pub struct NativePool {
 #[pymethods]
 impl NativePool {
     #[new]
-    fn new(launch: LaunchArgs, size: usize, max_uses: u32, acquire_timeout: f64) -> PyResult<Self> {
+    #[pyo3(signature = (launch, size, max_uses, acquire_timeout, remote_endpoints = Vec::new()))]
+    fn new(
+        py: Python<'_>,
+        launch: LaunchArgs,
+        size: usize,
+        max_uses: u32,
+        acquire_timeout: f64,
+        remote_endpoints: Vec<String>,
+    ) -> PyResult<Self> {
+        for endpoint in &remote_endpoints {
+            crate::remote::check_endpoint(endpoint).map_err(|e| to_py_err(py, e))?;
+        }
         if size == 0 || max_uses == 0 {
             return Err(PyValueError::new_err(
                 "size and max_uses must be at least 1",
@@ -485,6 +496,7 @@ impl NativePool {
                 size,
                 max_uses,
                 acquire_timeout: seconds(acquire_timeout, "acquire_timeout")?,
+                remote_endpoints,
             }),
         })
     }
@@ -540,6 +552,14 @@ fn check_url(
     };
     py.detach(|| policy.check_target(url))
         .map(|u| u.to_string())
+        .map_err(|e| to_py_err(py, e))
+}
+
+/// Raises ConfigError unless `endpoint` is a usable remote browser endpoint.
+#[pyfunction]
+fn check_remote_endpoint(py: Python<'_>, endpoint: &str) -> PyResult<()> {
+    crate::remote::check_endpoint(endpoint)
+        .map(drop)
         .map_err(|e| to_py_err(py, e))
 }
 
@@ -609,9 +629,9 @@ fn set_log_level(level: u32) {
 mod native {
     #[pymodule_export]
     use super::{
-        after_fork_in_child, check_extra_args, check_url, cleanup_stale_profiles, close_all,
-        drain_logs, find_chrome, find_stale_profiles, launch, log_wake_fd, set_log_level, stats,
-        CancelToken, NativeBrowser, NativePool,
+        after_fork_in_child, check_extra_args, check_remote_endpoint, check_url,
+        cleanup_stale_profiles, close_all, drain_logs, find_chrome, find_stale_profiles, launch,
+        log_wake_fd, set_log_level, stats, CancelToken, NativeBrowser, NativePool,
     };
     use pyo3::prelude::*;
 

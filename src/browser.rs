@@ -16,11 +16,11 @@ use serde_json::Value;
 
 use crate::errors::{Error, Result};
 use crate::page::{Page, COMMAND_TIMEOUT};
-use crate::process;
 use crate::profile::ProfileDir;
 use crate::stats::{self, STATS};
 use crate::stderr_tail::StderrTail;
 use crate::transport::{Connection, Incoming, Uninterruptible};
+use crate::{process, remote};
 
 /// How long Chrome gets to shut down by itself (it flushes a persistent profile) before the
 /// process group is killed.
@@ -54,6 +54,8 @@ struct Shared {
     closed: AtomicBool,
     /// Cleared when Chrome stopped answering bookkeeping calls; a pool retires such a browser.
     healthy: Arc<AtomicBool>,
+    /// A browser that runs elsewhere: closing it only closes the connection.
+    remote: bool,
 }
 
 /// Open browsers, so that interpreter exit can close what the program left open.
@@ -83,14 +85,9 @@ impl Browser {
             page: Mutex::new(None),
             closed: AtomicBool::new(false),
             healthy: Arc::new(AtomicBool::new(true)),
+            remote: false,
         });
-        stats::bump(&STATS.active_browsers);
-        {
-            let mut live = LIVE.lock();
-            live.retain(|weak| weak.strong_count() > 0);
-            live.push(Arc::downgrade(&shared));
-        }
-        let browser = Self { shared };
+        let browser = Self::register(shared);
         if let Err(err) = browser.prepare() {
             let _ = browser.close();
             return Err(err);
@@ -102,6 +99,45 @@ impl Browser {
             browser.shared.profile_dir.display()
         );
         Ok(browser)
+    }
+
+    fn register(shared: Arc<Shared>) -> Self {
+        stats::bump(&STATS.active_browsers);
+        let mut live = LIVE.lock();
+        live.retain(|weak| weak.strong_count() > 0);
+        live.push(Arc::downgrade(&shared));
+        Self { shared }
+    }
+
+    /// Attaches to a browser that runs elsewhere (see `remote`). It is never closed by
+    /// chromeguard: `close()` only ends the connection.
+    pub fn connect(endpoint: &str, timeout: Duration) -> Result<Self> {
+        let remote::Wire {
+            source,
+            sink,
+            ws_url,
+        } = remote::connect(endpoint, timeout)?;
+        let connection = Connection::over(source, sink, "remote")?;
+        let version = connection
+            .call_typed(None, CdpBrowser::GetVersion(None), timeout)
+            .inspect_err(|_| connection.shutdown())?;
+        log::debug!("connected to {} at {ws_url}", version.product);
+        Ok(Self::register(Arc::new(Shared {
+            pid: 0,
+            owner_pid: std::process::id(),
+            executable: PathBuf::from(ws_url),
+            version: version.product,
+            profile_dir: PathBuf::new(),
+            user_data_dir: PathBuf::new(),
+            connection,
+            stderr: StderrTail::default(),
+            child: Mutex::new(None),
+            profile: Mutex::new(None),
+            page: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            healthy: Arc::new(AtomicBool::new(true)),
+            remote: true,
+        })))
     }
 
     fn prepare(&self) -> Result<()> {
@@ -157,7 +193,7 @@ impl Browser {
         }
         match self.shared.child.lock().as_mut() {
             Some(child) => matches!(child.try_wait(), Ok(None)),
-            None => false,
+            None => self.shared.remote,
         }
     }
 
@@ -275,6 +311,13 @@ impl Shared {
         }
         if self.owner_pid != std::process::id() {
             // Inherited through fork(): the parent owns this Chrome and its profile.
+            return Ok(());
+        }
+        if self.remote {
+            self.connection.shutdown();
+            self.connection.wait_closed(CLOSE_GRACE);
+            stats::drop_one(&STATS.active_browsers);
+            stats::bump(&STATS.browsers_closed);
             return Ok(());
         }
         if !self.connection.is_closed() {

@@ -15,6 +15,7 @@ pub mod page;
 pub mod pool;
 pub mod process;
 pub mod profile;
+pub mod remote;
 pub mod resolve;
 pub mod retry;
 pub mod scrape;

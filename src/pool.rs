@@ -8,6 +8,7 @@
 //! takes to load), so a warmer thread keeps one fresh page ready per browser: a scrape takes it
 //! and the warmer opens the next while the scrape runs.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,10 @@ pub const CONTEXTS_PER_BROWSER: usize = 4;
 const SPARE_PAGES: usize = 2;
 /// A browser that cannot count its contexts this fast is left out of `stats()`.
 const STATS_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long connecting to a remote browser may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a remote endpoint that failed is skipped before it is tried again.
+const REST: Duration = Duration::from_secs(5);
 /// How often a waiting caller wakes up to honour Ctrl-C.
 const WAKE_EVERY: Duration = Duration::from_millis(100);
 
@@ -37,6 +42,8 @@ pub struct PoolOptions {
     pub size: usize,
     pub max_uses: u32,
     pub acquire_timeout: Duration,
+    /// Browsers to attach to instead of launching, used round-robin.
+    pub remote_endpoints: Vec<String>,
 }
 
 struct Slot {
@@ -62,6 +69,10 @@ struct State {
     launching: usize,
     closed: bool,
     next_id: u64,
+    /// The remote endpoint to try first next time.
+    next_endpoint: usize,
+    /// Remote endpoints that failed, not tried again before the instant given.
+    resting: HashMap<String, Instant>,
 }
 
 /// Counters of one pool, for `BrowserPool.stats()`.
@@ -232,7 +243,54 @@ impl Drop for Pool {
 
 impl Inner {
     fn max_browsers(&self) -> usize {
-        self.opts.size.div_ceil(CONTEXTS_PER_BROWSER).max(1)
+        // Every remote endpoint gets a connection, so the load spreads over all of them.
+        self.opts
+            .size
+            .div_ceil(CONTEXTS_PER_BROWSER)
+            .max(self.opts.remote_endpoints.len())
+            .max(1)
+    }
+
+    /// A new browser for the pool: launched here, or attached to the next remote endpoint
+    /// (round-robin; an endpoint that failed rests a while, unless all of them do).
+    fn open_browser(&self, interrupt: &dyn Interrupt) -> Result<Browser> {
+        let endpoints = &self.opts.remote_endpoints;
+        if endpoints.is_empty() {
+            return launcher::launch(&self.opts.launch, interrupt);
+        }
+        let (first, resting) = {
+            let mut state = self.state.lock();
+            let first = state.next_endpoint % endpoints.len();
+            state.next_endpoint = first + 1;
+            let now = Instant::now();
+            state.resting.retain(|_, until| *until > now);
+            (first, state.resting.clone())
+        };
+        let order: Vec<&String> = (0..endpoints.len())
+            .map(|k| &endpoints[(first + k) % endpoints.len()])
+            .collect();
+        let (fresh, tired): (Vec<&String>, Vec<&String>) =
+            order.into_iter().partition(|e| !resting.contains_key(*e));
+        let mut last_error = None;
+        for endpoint in fresh.into_iter().chain(tired) {
+            interrupt.check()?;
+            match Browser::connect(endpoint, CONNECT_TIMEOUT) {
+                Ok(browser) => {
+                    self.state.lock().resting.remove(endpoint);
+                    return Ok(browser);
+                }
+                Err(err) => {
+                    log::warn!("remote browser {endpoint} failed ({err}); trying the next one");
+                    self.state
+                        .lock()
+                        .resting
+                        .insert(endpoint.clone(), Instant::now() + REST);
+                    last_error = Some(err);
+                }
+            }
+        }
+        Err(last_error
+            .unwrap_or_else(|| Error::InvalidOption("no remote endpoint is configured".into())))
     }
 
     /// Claims a place for one scrape, launching a browser if none has room.
@@ -283,6 +341,14 @@ impl Inner {
         }
         let dead = take_dead(&mut state);
         if state.in_flight < self.opts.size {
+            // Remote endpoints are all connected before any is shared, to spread the load.
+            let serving = state.slots.iter().filter(|s| s.serves()).count();
+            let room_to_open = serving + state.launching < self.max_browsers();
+            if room_to_open && !self.opts.remote_endpoints.is_empty() {
+                state.launching += 1;
+                state.in_flight += 1;
+                return Ok((Some(Claim::Launch), dead));
+            }
             let max_uses = self.opts.max_uses;
             if let Some(slot) = state
                 .slots
@@ -308,8 +374,7 @@ impl Inner {
                 self.changed.notify_all();
                 return Ok((Some(claim), dead));
             }
-            let serving = state.slots.iter().filter(|s| s.serves()).count();
-            if serving + state.launching < self.max_browsers() {
+            if room_to_open {
                 state.launching += 1;
                 state.in_flight += 1;
                 return Ok((Some(Claim::Launch), dead));
@@ -324,7 +389,7 @@ impl Inner {
 
     /// Launches a browser for a claimed place and puts it in the pool.
     fn launch_slot(&self, interrupt: &dyn Interrupt) -> Result<Lease<'_>> {
-        let launched = launcher::launch(&self.opts.launch, interrupt);
+        let launched = self.open_browser(interrupt);
         let mut state = self.state.lock();
         state.launching -= 1;
         let browser = match launched {

@@ -79,8 +79,45 @@ struct State {
     closed: bool,
 }
 
+/// Carries encoded CDP messages to Chrome.
+pub trait Sink: Send {
+    fn send(&mut self, message: Vec<u8>) -> std::io::Result<()>;
+    /// Ends the connection so that the reader sees its end (remote browsers).
+    fn shutdown(&mut self) {}
+}
+
+/// Yields CDP messages from Chrome; `Ok(false)` at the end.
+pub trait Source: Send {
+    fn next_message(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool>;
+}
+
+/// Chrome's fd 3: messages end with a NUL byte.
+struct PipeSink(File);
+
+impl Sink for PipeSink {
+    fn send(&mut self, mut message: Vec<u8>) -> std::io::Result<()> {
+        message.push(0);
+        self.0.write_all(&message)
+    }
+}
+
+/// Chrome's fd 4.
+struct PipeSource(BufReader<File>);
+
+impl Source for PipeSource {
+    fn next_message(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+        if self.0.read_until(0, buf)? == 0 {
+            return Ok(false);
+        }
+        if buf.last() == Some(&0) {
+            buf.pop();
+        }
+        Ok(true)
+    }
+}
+
 pub struct Connection {
-    writer: Mutex<File>,
+    writer: Mutex<Box<dyn Sink>>,
     next_id: AtomicU64,
     state: Mutex<State>,
     closed_signal: Condvar,
@@ -112,10 +149,20 @@ pub fn wait_on<T>(
 }
 
 impl Connection {
-    /// Starts the reader thread on `from_chrome` and returns the connection.
+    /// Starts the reader thread on Chrome's DevTools pipe and returns the connection.
     pub fn start(from_chrome: File, to_chrome: File, label: &str) -> std::io::Result<Arc<Self>> {
+        let source = PipeSource(BufReader::with_capacity(64 * 1024, from_chrome));
+        Self::over(Box::new(source), Box::new(PipeSink(to_chrome)), label)
+    }
+
+    /// Starts the reader thread on any wire (a remote browser's websocket).
+    pub fn over(
+        source: Box<dyn Source>,
+        sink: Box<dyn Sink>,
+        label: &str,
+    ) -> std::io::Result<Arc<Self>> {
         let conn = Arc::new(Self {
-            writer: Mutex::new(to_chrome),
+            writer: Mutex::new(sink),
             next_id: AtomicU64::new(1),
             state: Mutex::new(State::default()),
             closed_signal: Condvar::new(),
@@ -123,21 +170,22 @@ impl Connection {
         let reader = Arc::clone(&conn);
         std::thread::Builder::new()
             .name(format!("chromeguard-cdp-{label}"))
-            .spawn(move || reader.read_loop(from_chrome))?;
+            .spawn(move || reader.read_loop(source))?;
         Ok(conn)
     }
 
-    fn read_loop(&self, from_chrome: File) {
-        let mut reader = BufReader::with_capacity(64 * 1024, from_chrome);
+    /// Ends the connection (the reader thread then marks it closed).
+    pub fn shutdown(&self) {
+        self.writer.lock().shutdown();
+    }
+
+    fn read_loop(&self, mut source: Box<dyn Source>) {
         let mut buf = Vec::with_capacity(64 * 1024);
         loop {
             buf.clear();
-            match reader.read_until(0, &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            if buf.last() == Some(&0) {
-                buf.pop();
+            match source.next_message(&mut buf) {
+                Ok(false) | Err(_) => break,
+                Ok(true) => {}
             }
             match serde_json::from_slice::<Value>(&buf) {
                 Ok(message) => self.dispatch(message),
@@ -235,9 +283,7 @@ impl Connection {
         if let Some(session) = session_id {
             message["sessionId"] = Value::from(session);
         }
-        let mut bytes = serde_json::to_vec(&message)?;
-        bytes.push(0);
-        Ok(bytes)
+        Ok(serde_json::to_vec(&message)?)
     }
 
     /// Writes a command whose reply goes to `waiter`; returns its id.
@@ -259,7 +305,7 @@ impl Connection {
             }
             state.pending.insert(id, waiter);
         }
-        if let Err(err) = self.writer.lock().write_all(&bytes) {
+        if let Err(err) = self.writer.lock().send(bytes) {
             self.state.lock().pending.remove(&id);
             return Err(Error::BrowserClosed(format!(
                 "cannot send {method}: the DevTools pipe is broken ({err}); create a new browser"

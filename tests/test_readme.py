@@ -30,6 +30,9 @@ def test_python_examples_run(site: Site) -> None:
         for code in examples:
             exec(compile(code.replace(EXAMPLE_BASE, site.base), "README.md", "exec"), namespace)
     finally:
+        for value in namespace.values():
+            if isinstance(value, chromeguard.BrowserPool):
+                value.close()
         chromeguard.shutdown()
     assert "get_browser" in namespace
 

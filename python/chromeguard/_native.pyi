@@ -15,6 +15,7 @@ __all__ = [
     "after_fork_in_child",
     "build_profile",
     "check_extra_args",
+    "check_remote_endpoint",
     "check_url",
     "cleanup_stale_profiles",
     "close_all",
@@ -111,7 +112,12 @@ class NativePool:
     """A pool of warm browsers serving scrapes; wrapped by `chromeguard.BrowserPool`."""
 
     def __new__(
-        cls, launch: LaunchArgs, size: int, max_uses: int, acquire_timeout: float
+        cls,
+        launch: LaunchArgs,
+        size: int,
+        max_uses: int,
+        acquire_timeout: float,
+        remote_endpoints: list[str] = ...,
     ) -> NativePool: ...
     def scrape(self, url: str, options: ScrapeArgs, cancel: CancelToken | None = None) -> str:
         """Scrapes `url` (checked against the URL policy first); returns the result as JSON."""
@@ -122,6 +128,9 @@ class NativePool:
 
 def check_url(url: str, allow_file_urls: bool, block_private_networks: bool) -> str:
     """Checks `url` against the URL policy; returns it normalized or raises InvalidUrlError."""
+
+def check_remote_endpoint(endpoint: str) -> None:
+    """Raises `chromeguard.errors.ConfigError` unless `endpoint` is ws://... or http://..."""
 
 def check_extra_args(extra_args: list[str]) -> None:
     """Raises `chromeguard.errors.ConfigError` for switches chromeguard must own."""

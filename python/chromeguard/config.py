@@ -25,6 +25,7 @@ max_uses                CHROMEGUARD_MAX_USES             100 contexts per pool b
 acquire_timeout         CHROMEGUARD_ACQUIRE_TIMEOUT      30.0 s
 allow_file_urls         CHROMEGUARD_ALLOW_FILE_URLS      False
 block_private_networks  CHROMEGUARD_BLOCK_PRIVATE_NET..  False
+remote_endpoints        CHROMEGUARD_REMOTE_ENDPOINTS     () (space- or comma-separated)
 ======================  ===============================  ==========================================
 """
 
@@ -67,6 +68,7 @@ ENV_NAMES: dict[str, str] = {
     "acquire_timeout": "CHROMEGUARD_ACQUIRE_TIMEOUT",
     "allow_file_urls": "CHROMEGUARD_ALLOW_FILE_URLS",
     "block_private_networks": "CHROMEGUARD_BLOCK_PRIVATE_NETWORKS",
+    "remote_endpoints": "CHROMEGUARD_REMOTE_ENDPOINTS",
 }
 
 
@@ -102,6 +104,8 @@ class Config:
         allow_file_urls: let `scrape()` load ``file:`` URLs.
         block_private_networks: refuse loopback, private, link-local and metadata addresses,
             checked on the resolved address of every request a scrape makes.
+        remote_endpoints: browsers that run elsewhere for pools to attach to instead of
+            launching (``ws://`` DevTools URLs or ``http://host:port``), round-robin.
     """
 
     executable_path: str | None
@@ -123,6 +127,7 @@ class Config:
     acquire_timeout: float
     allow_file_urls: bool
     block_private_networks: bool
+    remote_endpoints: tuple[str, ...]
 
     def __init__(
         self,
@@ -146,6 +151,7 @@ class Config:
         acquire_timeout: float = 30.0,
         allow_file_urls: bool = False,
         block_private_networks: bool = False,
+        remote_endpoints: Sequence[str] = (),
     ) -> None:
         values: dict[str, Any] = {
             "executable_path": _optional_path("executable_path", executable_path),
@@ -167,6 +173,7 @@ class Config:
             "acquire_timeout": _seconds("acquire_timeout", acquire_timeout),
             "allow_file_urls": _boolean("allow_file_urls", allow_file_urls),
             "block_private_networks": _boolean("block_private_networks", block_private_networks),
+            "remote_endpoints": _endpoints(remote_endpoints),
         }
         if values["backoff_max"] < values["backoff_initial"]:
             raise ConfigError(
@@ -289,6 +296,16 @@ def _extra_args(value: object) -> tuple[str, ...]:
     return args
 
 
+def _endpoints(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ConfigError(f"remote_endpoints must be a list of URLs, not {value!r}")
+    for endpoint in value:
+        if not isinstance(endpoint, str):
+            raise ConfigError(f"remote_endpoints must be strings; {endpoint!r} is not one")
+        _native.check_remote_endpoint(endpoint)
+    return tuple(value)
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -323,6 +340,8 @@ def _parse_env(name: str, variable: str, text: str) -> Any:
             raise ConfigError(f"{variable}={text!r} is not a number of seconds") from None
     if name == "extra_args":
         return tuple(shlex.split(text))
+    if name == "remote_endpoints":
+        return tuple(text.replace(",", " ").split())
     if name == "window_size":
         parts = text.lower().replace(",", "x").split("x")
         try:

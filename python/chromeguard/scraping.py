@@ -231,7 +231,9 @@ class BrowserPool(Closing):
     pool's business (several contexts share one browser). A browser is replaced after
     `max_uses` contexts, or at once if it crashes or hangs (the scrape it broke is retried once).
     A caller that finds no room within `acquire_timeout` seconds gets `PoolTimeout`. Other
-    keyword options are those of `Config`.
+    keyword options are those of `Config`; with ``remote_endpoints`` the pool attaches to
+    browsers that run elsewhere (round-robin, a failing endpoint skipped and retried later)
+    and never stops them: it only closes the contexts it opened.
 
     >>> with chromeguard.BrowserPool(size=4) as pool:
     ...     results = pool.scrape_many(urls)
@@ -258,6 +260,7 @@ class BrowserPool(Closing):
             self._config.effective_pool_size,
             self._config.max_uses,
             self._config.acquire_timeout,
+            list(self._config.remote_endpoints),
         )
 
     @property
