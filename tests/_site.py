@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +35,10 @@ class Handler(SimpleHTTPRequestHandler):
     /set-cookie          sets a cookie
     /blob/report         a CSV without a file extension
     /private-sub         a page loading subresources from 127.0.0.1
+    /reset               resets the connection
+    /never               a page whose body never ends (for 30 s)
+    /endless-download    an attachment whose body never ends (for 30 s)
+    /big                 a 50 MB page
     /headers             echoes the X-Test request header in its title
     /login               logs in: an HttpOnly session cookie and a localStorage token
     /account             shows the session cookie and the token in its title
@@ -159,8 +165,53 @@ class Handler(SimpleHTTPRequestHandler):
                 return value
         return None
 
+    def _stream(self, path: str) -> bool:
+        """Routes that write their own (misbehaving) responses; True if `path` was one."""
+        if path == "/reset":
+            # Close with SO_LINGER 0: the client sees a connection reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return True
+        if path in ("/never", "/endless-download"):
+            self.send_response(200)
+            if path == "/never":
+                self.send_header("Content-Type", "text/html")
+            else:
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Disposition", 'attachment; filename="endless.bin"')
+            self.end_headers()
+            chunk = b"<p>still loading</p>" if path == "/never" else b"\0" * 1024
+            deadline = time.monotonic() + 30
+            try:
+                while time.monotonic() < deadline:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass
+            self.close_connection = True
+            return True
+        if path == "/big":
+            row = b"<p>" + b"x" * 1016 + b"</p>\n"
+            rows = 50 * 1024 * 1024 // len(row)
+            title = b"<title>big</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(title) + rows * len(row)))
+            self.end_headers()
+            try:
+                self.wfile.write(title)
+                for _ in range(rows):
+                    self.wfile.write(row)
+            except OSError:
+                pass
+            return True
+        return False
+
     def _answer(self, with_body: bool) -> None:
         self.server.log_request(self.command, self.path, self.headers.get("Range"))
+        if self._stream(urlsplit(self.path).path):
+            return
         route = self._route()
         if route is None:
             if with_body:
