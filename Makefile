@@ -28,7 +28,7 @@ chrome: ## Install Chromium from Debian packages unless a Chrome is already ther
 $(VENV)/.deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" "pytest>=8" "pytest-timeout>=2.3" "ruff>=0.6" "mypy>=1.11" selenium starlette httpx celery
+	$(PY) -m pip install -q "maturin>=1.5,<2" "pytest>=8" "pytest-timeout>=2.3" "ruff>=0.6" "mypy>=1.11" selenium starlette httpx celery hypothesis
 	touch $@
 
 .PHONY: deps
@@ -62,6 +62,10 @@ bench: chrome install ## Benchmarks, printed as tables (Selenium and Playwright 
 	-$(PY) -m pip install -q selenium playwright
 	$(PY) benches/bench_launch.py
 	$(PY) benches/bench_scrape.py
+
+.PHONY: soak
+soak: chrome install ## 2,000 scrapes over 4 threads, then everything back at its baseline
+	$(PY) benches/soak.py --scrapes 2000 --threads 4
 
 .PHONY: format
 format: deps ## Format Rust and Python sources

@@ -415,6 +415,45 @@ mod tests {
         );
     }
 
+    fn assert_safe(
+        name: Option<String>,
+    ) -> std::result::Result<(), proptest::test_runner::TestCaseError> {
+        if let Some(name) = name {
+            proptest::prop_assert!(!name.contains('/') && !name.contains('\\'), "{name:?}");
+            proptest::prop_assert!(!name.chars().any(char::is_control), "{name:?}");
+            proptest::prop_assert!(!name.is_empty() && !name.starts_with('.'), "{name:?}");
+            proptest::prop_assert!(name.len() <= 255);
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_filename_is_made_safe(raw in proptest::prelude::any::<String>()) {
+            assert_safe(sanitize_filename(&raw))?;
+        }
+
+        #[test]
+        fn any_disposition_gives_a_safe_filename(
+            kind in "(attachment|inline|ATTACHMENT)",
+            param in "(filename|filename\\*|FileName)",
+            value in ".{0,80}",
+            quoted in proptest::prelude::any::<bool>(),
+        ) {
+            let value = if quoted { format!("\"{value}\"") } else { value };
+            assert_safe(filename_from_disposition(&format!("{kind}; {param}={value}")))?;
+        }
+
+        #[test]
+        fn percent_encoded_traversal_is_defused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..60)) {
+            let encoded: String = bytes.iter().map(|b| format!("%{b:02X}")).collect();
+            assert_safe(filename_from_disposition(&format!("attachment; filename*=UTF-8''..%2F{encoded}")))?;
+            if let Ok(url) = Url::parse(&format!("https://x.io/a/{encoded}")) {
+                assert_safe(filename_from_url(&url))?;
+            }
+        }
+    }
+
     #[test]
     fn download_set_dedupes_and_merges() {
         let mut set = DownloadSet::default();

@@ -210,6 +210,30 @@ mod tests {
         assert!(STRICT.check_target("http://[2606:2800:220:1::]/").is_ok());
     }
 
+    fn assert_web_url(raw: &str) -> std::result::Result<(), proptest::test_runner::TestCaseError> {
+        if let Ok(url) = DEFAULT.check_target(raw) {
+            proptest::prop_assert!(matches!(url.scheme(), "http" | "https"), "{raw:?} -> {url}");
+            proptest::prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()));
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_refused_or_an_http_url(raw in ".{0,200}") {
+            assert_web_url(&raw)?;
+        }
+
+        #[test]
+        fn url_shaped_text_is_refused_or_an_http_url(
+            scheme in "(http|https|HTTP|ftp|file|javascript|data|chrome|about|ws|blob)",
+            separator in "(:|://|:/|:///)",
+            rest in "[a-zA-Z0-9./:@%?#\\[\\] _-]{0,60}",
+        ) {
+            assert_web_url(&format!("{scheme}{separator}{rest}"))?;
+        }
+    }
+
     #[test]
     fn classification_of_addresses() {
         assert!(is_private("127.0.0.53".parse().unwrap()));

@@ -38,11 +38,13 @@ def _wait_no_chrome(root: Path, limit: float) -> list[int]:
     return left
 
 
-def test_sigkill_of_python_leaves_no_chrome(profile_root: Path) -> None:
+def test_sigkill_of_python_leaves_no_chrome(profile_root: Path, site: Site) -> None:
     child = _run_child(
-        """
+        f"""
         import json, sys, time, chromeguard
-        browsers = [chromeguard.create_browser() for _ in range(2)]
+        browsers = [chromeguard.create_browser() for _ in range(4)]
+        pool = chromeguard.BrowserPool(size=2)
+        pool.scrape("{site.url("/about.html")}")
         print(json.dumps([b.profile_dir for b in browsers]), flush=True)
         time.sleep(60)
         """,
@@ -51,16 +53,16 @@ def test_sigkill_of_python_leaves_no_chrome(profile_root: Path) -> None:
     try:
         assert child.stdout is not None
         dirs = json.loads(child.stdout.readline())
-        assert len(processes_using(profile_root)) >= 2
+        assert len(processes_using(profile_root)) >= 5
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
         child.stdout.close()  # type: ignore[union-attr]
-    assert _wait_no_chrome(profile_root, 2.0) == []
+    assert _wait_no_chrome(profile_root, 2.0) == [], "no Chrome alive 2 s after the parent died"
     assert all(os.path.isdir(d) for d in dirs), "the dead process could not remove its profiles"
     before = chromeguard.stats()["stale_profiles_removed"]
-    assert chromeguard.cleanup_stale_profiles() == 2
-    assert chromeguard.stats()["stale_profiles_removed"] == before + 2
+    assert chromeguard.cleanup_stale_profiles() == 5, "4 browsers and the pool's"
+    assert chromeguard.stats()["stale_profiles_removed"] == before + 5
     assert not any(os.path.exists(d) for d in dirs)
 
 
