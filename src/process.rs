@@ -179,8 +179,10 @@ mod tests {
     #[test]
     fn finds_a_process_by_its_profile_switch() {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = std::process::Command::new("sh")
-            .args(["-c", "sleep 30; true", "sh"])
+        // One process that never forks (a shell would, and its child briefly shows the same
+        // command line).
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", "import time; time.sleep(30)"])
             .arg(format!("--user-data-dir={}/profile", dir.path().display()))
             .spawn()
             .unwrap();

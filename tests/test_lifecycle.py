@@ -97,8 +97,9 @@ def test_cleanup_kills_a_process_still_using_a_stale_profile(profile_root: Path)
     stale = profile_root / "chromeguard-stale1"
     (stale / "profile").mkdir(parents=True)
     (stale / "owner").write_text(f"999999 1 {os.uname().nodename}\n")
+    # One process that never forks: a shell would, and leave its child behind when killed.
     user = subprocess.Popen(
-        ["sh", "-c", "sleep 60; true", "sh", f"--user-data-dir={stale}/profile"]
+        [sys.executable, "-c", "import time; time.sleep(60)", f"--user-data-dir={stale}/profile"]
     )
     try:
         # Until the child has exec'd, /proc shows Python's command line.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,8 @@ WaitUntil = Literal["domcontentloaded", "load", "networkidle"]
 Cookies = Union[Mapping[str, str], Sequence[Mapping[str, Any]]]
 
 _DEFAULT_SETTLE = 0.3
+# RFC 9110 token characters.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
 @dataclass(frozen=True)
@@ -182,18 +185,13 @@ def _scrape_args(
             exts.append(ext.strip().lstrip(".").lower())
     header_list: list[tuple[str, str]] = []
     for name, value in (headers or {}).items():
-        if (
-            not isinstance(name, str)
-            or not isinstance(value, str)
-            or not name
-            or "\n" in name + value
-        ):
-            raise ConfigError(
-                f"headers must map names to single-line strings, not {name!r}: {value!r}"
-            )
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise ConfigError(f"{name!r} is not a valid HTTP header name")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise ConfigError(f"the value of header {name!r} must be a single-line string")
         header_list.append((name, value))
     if user_agent is not None and (
-        not isinstance(user_agent, str) or not user_agent or "\n" in user_agent
+        not isinstance(user_agent, str) or not user_agent or any(c in user_agent for c in "\r\n\0")
     ):
         raise ConfigError(f"user_agent must be a non-empty single-line string, not {user_agent!r}")
     args: ScrapeArgs = {
