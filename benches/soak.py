@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import chromeguard  # noqa: E402
+from tests._pool import stray_contexts  # noqa: E402
 from tests._procs import group_members, processes_using  # noqa: E402
 from tests._site import Site  # noqa: E402
 
@@ -134,16 +135,6 @@ def chrome_tree_rss(root: Path) -> int:
     return sum(pss(pid) for pgid in browsers for pid in group_members(pgid))
 
 
-def settle_contexts(pool: chromeguard.BrowserPool) -> int:
-    deadline = time.monotonic() + 5
-    while True:
-        stats = pool.stats()
-        stray = stats["contexts"] - stats["spare_pages"]
-        if stray == 0 or time.monotonic() > deadline:
-            return stray
-        time.sleep(0.05)
-
-
 def wait_settled(root: Path, threads: int) -> None:
     """Waits (5 s at most) for Chrome to be gone and for threads that are ending to end."""
     deadline = time.monotonic() + 5
@@ -193,7 +184,7 @@ def soak(scrapes: int, threads: int, site: Site, root: Path) -> SoakResult:
         for thread in workers:
             thread.join()
         seconds = time.perf_counter() - started
-        stray = settle_contexts(pool)
+        stray = stray_contexts(pool, limit=5)
     stop.set()
     sampler.join()
     wait_settled(root, before.threads)

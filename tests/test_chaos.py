@@ -16,9 +16,9 @@ import pytest
 import chromeguard
 from chromeguard import BrowserPool, ScrapeResult
 
+from ._pool import stray_contexts
 from ._procs import processes_using
 from ._site import Site
-from .test_scrape import stray_contexts
 
 
 @pytest.fixture

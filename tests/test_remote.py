@@ -17,8 +17,8 @@ import pytest
 import chromeguard
 from chromeguard import BrowserPool, ScrapeResult
 
+from ._pool import stray_contexts
 from ._site import Site
-from .test_scrape import stray_contexts
 
 
 class RemoteChrome:

@@ -15,23 +15,13 @@ import pytest
 import chromeguard
 from chromeguard import BrowserPool, DownloadLink, ScrapeResult
 
+from ._pool import stray_contexts
 from ._procs import processes_using
 from ._site import Site
 
 # Chrome resolves these names itself: public.test is a "public" host that lands on the fixture
 # server, and every .invalid name fails like a DNS error, without any network.
 RESOLVER_RULES = "--host-resolver-rules=MAP public.test 127.0.0.1, MAP *.invalid ~NOTFOUND"
-
-
-def stray_contexts(pool: BrowserPool) -> int:
-    """Contexts open beyond the spare pages, once the warmer is done (or after 2 s)."""
-    deadline = time.monotonic() + 2
-    while True:
-        stats = pool.stats()
-        stray = stats["contexts"] - stats["spare_pages"]
-        if stray == 0 or time.monotonic() > deadline:
-            return stray
-        time.sleep(0.02)
 
 
 @pytest.fixture
